@@ -1,0 +1,2 @@
+import Modula
+print("todo")

@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-modula",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ModulaTensor", targets: ["ModulaTensor"]),
+        .library(name: "Modula", targets: ["Modula"]),
+        .library(name: "ModulaData", targets: ["ModulaData"]),
+        .executable(name: "modula-examples", targets: ["modula-examples"]),
+        .executable(name: "modula-bench", targets: ["modula-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapack-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "ModulaTensor",
+            dependencies: ["CBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(name: "Modula", dependencies: ["ModulaTensor"]),
+        .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
+        .executableTarget(
+            name: "modula-examples",
+            dependencies: [
+                "Modula", "ModulaData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/modula-examples"
+        ),
+        .executableTarget(
+            name: "modula-bench",
+            dependencies: ["Modula", "ModulaTensor", "CBLAS"],
+            path: "Benchmarks/modula-bench"
+        ),
+        .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
+        .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
+    ]
+)

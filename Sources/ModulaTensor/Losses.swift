@@ -1,0 +1,119 @@
+// Softmax, log-softmax, cross-entropy, mean-squared error and one-hot encoding.
+
+extension Tensor {
+    /// Softmax along the last axis, computed stably in one fused pass per row.
+    public func softmax() -> Tensor {
+        precondition(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
+        let n = shape[rank - 1]
+        var y = Tensor(uninitializedShape: shape)
+        let rows = n == 0 ? 0 : count / n
+        for r in 0..<rows {
+            let x = storage.pointer + r * n, o = y.storage.pointer + r * n
+            var m = x[0]
+            for j in 1..<n where x[j] > m { m = x[j] }
+            Scalar.affine(x, 1, -m, o, n)
+            Scalar.unary(.exp, o, o, n)
+            let s = Scalar.sum(o, n)
+            Scalar.affine(o, 1 / s, 0, o, n)
+        }
+        let yd = y
+        return y.recorded([self]) { g in
+            // dx = y ⊙ (g − Σ g⊙y)
+            var dx = Tensor(uninitializedShape: g.shape)
+            for r in 0..<rows {
+                let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
+                let d = Scalar.dot(gp, yp, n)
+                for j in 0..<n { o[j] = yp[j] * (gp[j] - d) }
+            }
+            return [dx]
+        }
+    }
+
+    /// Log-softmax along the last axis.
+    public func logSoftmax() -> Tensor {
+        precondition(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
+        let n = shape[rank - 1]
+        var y = Tensor(uninitializedShape: shape)
+        let rows = n == 0 ? 0 : count / n
+        for r in 0..<rows {
+            let x = storage.pointer + r * n, o = y.storage.pointer + r * n
+            var m = x[0]
+            for j in 1..<n where x[j] > m { m = x[j] }
+            var s = Scalar(0)
+            for j in 0..<n { s += Scalar.exp(x[j] - m) }
+            let lse = m + Scalar.log(s)
+            Scalar.affine(x, 1, -lse, o, n)
+        }
+        let yd = y
+        return y.recorded([self]) { g in
+            // dx = g − softmax · Σ g
+            var dx = Tensor(uninitializedShape: g.shape)
+            for r in 0..<rows {
+                let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
+                let s = Scalar.sum(gp, n)
+                for j in 0..<n { o[j] = gp[j] - Scalar.exp(yp[j]) * s }
+            }
+            return [dx]
+        }
+    }
+}
+
+/// Mean cross-entropy of `logits` (`[…, classes]`) against integer `labels`, one per row.
+public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
+    precondition(logits.rank >= 1, "crossEntropy: logits need rank ≥ 1, got shape \(logits.shape)")
+    let c = logits.shape[logits.rank - 1]
+    let rows = c == 0 ? 0 : logits.count / c
+    precondition(
+        labels.count == rows,
+        "crossEntropy: logits of shape \(logits.shape) have \(rows) rows, got \(labels.count) labels")
+    for (i, l) in labels.enumerated() {
+        precondition(l >= 0 && l < c, "crossEntropy: label \(l) at position \(i) is out of range 0..<\(c)")
+    }
+    let x = logits.detached
+    var total = S(0)
+    var probs = Tensor<S>(uninitializedShape: [rows, c])
+    for r in 0..<rows {
+        let p = x.storage.pointer + r * c, o = probs.storage.pointer + r * c
+        var m = p[0]
+        for j in 1..<c where p[j] > m { m = p[j] }
+        Scalar_expShift(p, m, o, c)
+        let s = S.sum(o, c)
+        total += m + S.log(s) - p[labels[r]]
+        S.affine(o, 1 / s, 0, o, c)
+    }
+    let shape = logits.shape
+    return Tensor(total / S(Swift.max(rows, 1))).recorded([logits]) { g in
+        // d/dlogits = (softmax − onehot) / rows
+        var d = probs
+        let scale = g.scalar / S(Swift.max(rows, 1))
+        for r in 0..<rows { d.storage.pointer[r * c + labels[r]] -= 1 }
+        d.scaleInPlace(by: scale)
+        return [d.reshaped(shape)]
+    }
+}
+
+@inline(__always)
+private func Scalar_expShift<S: TensorScalar>(_ x: UnsafePointer<S>, _ m: S, _ o: UnsafeMutablePointer<S>, _ n: Int) {
+    S.affine(x, 1, -m, o, n)
+    S.unary(.exp, o, o, n)
+}
+
+/// Mean of the squared differences of two tensors of the same shape.
+public func meanSquaredError<S: TensorScalar>(_ prediction: Tensor<S>, _ target: Tensor<S>) -> Tensor<S> {
+    precondition(
+        prediction.shape == target.shape,
+        "meanSquaredError: prediction shape \(prediction.shape) and target shape \(target.shape) must be equal")
+    return (prediction - target).squared().mean()
+}
+
+/// One-hot rows: `[labels.count, classes]` with a 1 at each label.
+public func oneHot<S: TensorScalar>(_ labels: [Int], classes: Int, as: S.Type = S.self) -> Tensor<S> {
+    var t = Tensor<S>.zeros([labels.count, classes])
+    t.withUnsafeMutableBufferPointer { p in
+        for (i, l) in labels.enumerated() {
+            precondition(l >= 0 && l < classes, "oneHot: label \(l) at position \(i) is out of range 0..<\(classes)")
+            p[i * classes + l] = 1
+        }
+    }
+    return t
+}

@@ -1,0 +1,85 @@
+// Matrix products through BLAS GEMM, for matrices and batches of matrices.
+
+extension Tensor {
+    /// The matrix product `op(self) · op(other)`, where `op` transposes the last two axes when asked.
+    ///
+    /// - Both rank 2: a single GEMM.
+    /// - `self` of rank ≥ 3 and `other` of rank 2 (e.g. activations `[batch, tokens, in]` times a weight):
+    ///   the leading axes of `self` are folded into the rows of one GEMM (`transposeA` must be false).
+    /// - Both of rank ≥ 3 with equal leading (batch) axes: one GEMM per batch element.
+    public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        let a = self, b = other
+        precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs rank ≥ 2 operands, got shapes \(a.shape) and \(b.shape)")
+        if a.rank > 2 && b.rank == 2 && !transposeA {
+            let k = a.shape[a.rank - 1]
+            let flat = a.reshaped([-1, k])
+            let out = flat.matmul(b, transposeB: transposeB)
+            return out.reshaped(Array(a.shape.dropLast()) + [out.shape[1]])
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        precondition(
+            batchA == batchB,
+            "matmul: batch axes \(batchA) and \(batchB) of shapes \(a.shape) and \(b.shape) must be equal")
+        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, k) = transposeA ? (ac, ar) : (ar, ac)
+        let (k2, n) = transposeB ? (bc, br) : (br, bc)
+        precondition(
+            k == k2,
+            "matmul: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") are incompatible: inner dimensions \(k) and \(k2) must match")
+        let batch = batchA.reduce(1, *)
+        var out = Tensor(uninitializedShape: batchA + [m, n])
+        if k == 0 {
+            out.storage.pointer.initialize(repeating: 0, count: out.count)
+        } else {
+            for i in 0..<batch {
+                Scalar.gemm(
+                    transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
+                    a: a.storage.pointer + i * ar * ac, lda: ac, b: b.storage.pointer + i * br * bc, ldb: bc,
+                    beta: 0, c: out.storage.pointer + i * m * n, ldc: n)
+            }
+        }
+        let ad = a.detached, bd = b.detached
+        return out.recorded([a, b]) { g in
+            var ga: Tensor? = nil, gb: Tensor? = nil
+            if a.isRecorded {
+                switch (transposeA, transposeB) {
+                case (false, false): ga = g.matmul(bd, transposeB: true)
+                case (false, true): ga = g.matmul(bd)
+                case (true, false): ga = bd.matmul(g, transposeB: true)
+                case (true, true): ga = bd.matmul(g, transposeA: true, transposeB: true)
+                }
+            }
+            if b.isRecorded {
+                switch (transposeA, transposeB) {
+                case (false, false): gb = ad.matmul(g, transposeA: true)
+                case (false, true): gb = g.matmul(ad, transposeA: true)
+                case (true, false): gb = ad.matmul(g)
+                case (true, true): gb = g.matmul(ad, transposeA: true, transposeB: true)
+                }
+            }
+            return [ga, gb]
+        }
+    }
+
+    /// The Gram matrix `self · selfᵀ` (or `selfᵀ · self` when `transpose`) of a matrix, through SYRK.
+    ///
+    /// SYRK computes one triangle (half the FLOPs of GEMM); the other is mirrored. Not recorded.
+    public func gram(transpose: Bool = false) -> Tensor {
+        precondition(rank == 2, "gram: needs a matrix, got shape \(shape)")
+        let (r, c) = (shape[0], shape[1])
+        let n = transpose ? c : r, k = transpose ? r : c
+        var out = Tensor.zeros([n, n])
+        let p = out.storage.pointer
+        if k > 0 {
+            Scalar.syrk(trans: transpose, n: n, k: k, alpha: 1, a: storage.pointer, lda: c, beta: 0, c: p, ldc: n)
+        }
+        for i in 0..<n { for j in 0..<i { p[i * n + j] = p[j * n + i] } }
+        return out
+    }
+}
+
+/// The matrix product of two tensors (see ``Tensor/matmul(_:transposeA:transposeB:)``).
+public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, transposeA: Bool = false, transposeB: Bool = false) -> Tensor<S> {
+    a.matmul(b, transposeA: transposeA, transposeB: transposeB)
+}

@@ -1,0 +1,320 @@
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An elementwise map of one tensor, applied by a vectorizable kernel.
+public enum UnaryOp: Sendable {
+    case neg, exp, log, tanh, sqrt, abs, relu, square, sign, sigmoid, reciprocal
+    /// GELU (tanh approximation), unscaled.
+    case gelu
+    /// Derivative of the tanh-approximated GELU.
+    case geluDerivative
+    /// 1 where x > 0, else 0.
+    case step
+}
+
+/// A binary elementwise operation.
+public enum BinaryOp: Sendable {
+    case add, sub, mul, div, max, min
+}
+
+/// The scalar types a ``Tensor`` can hold: `Float` and `Double`.
+///
+/// The protocol routes every hot loop and every BLAS/LAPACK call through a static requirement, so that
+/// generic tensor code pays one witness call per operation and the loops themselves are specialized.
+public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
+where RawSignificand: FixedWidthInteger {
+    /// `y[i] = op(x[i])` for `n` contiguous elements.
+    static func unary(_ op: UnaryOp, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `z[i*sz] = op(x[i*sx], y[i*sy])`, strides 0 or 1 (broadcast or contiguous).
+    static func binary(
+        _ op: BinaryOp, _ x: UnsafePointer<Self>, _ sx: Int, _ y: UnsafePointer<Self>, _ sy: Int,
+        _ z: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y[i] = a * x[i] + b`.
+    static func affine(_ x: UnsafePointer<Self>, _ a: Self, _ b: Self, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y[i] += a * x[i]`.
+    static func axpy(_ n: Int, _ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+    /// Sum of `n` contiguous elements (accumulated pairwise in blocks).
+    static func sum(_ x: UnsafePointer<Self>, _ n: Int) -> Self
+    /// Sum of squares of `n` contiguous elements.
+    static func sumOfSquares(_ x: UnsafePointer<Self>, _ n: Int) -> Self
+    /// Dot product of `n` contiguous elements.
+    static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ n: Int) -> Self
+
+    /// Row-major GEMM: `C = alpha * op(A) op(B) + beta * C`.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Row-major SYRK, upper triangle: `C = alpha * A Aᵀ + beta * C` (or `AᵀA` when `trans`).
+    static func syrk(
+        trans: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Row-major SYMM with the symmetric matrix on the left (upper triangle read):
+    /// `C = alpha * A B + beta * C`, `A` is m×m, `B` and `C` are m×n.
+    static func symm(
+        m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// LAPACK `?gesdd` on a column-major m×n matrix (overwritten). Returns LAPACK's `info`.
+    static func gesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
+        u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int) -> Int
+    /// LAPACK `?syevd` on a symmetric n×n matrix (overwritten by eigenvectors). Returns LAPACK's `info`.
+    static func syevd(n: Int, a: UnsafeMutablePointer<Self>, w: UnsafeMutablePointer<Self>) -> Int
+
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
+    static func pow(_ x: Self, _ y: Self) -> Self
+}
+
+// MARK: - Generic kernels, specialized inside each conformance.
+
+@usableFromInline let geluC0 = 0.7978845608028654  // √(2/π)
+@usableFromInline let geluC1 = 0.044715
+
+@inlinable
+func unaryKernel<T: TensorScalar>(
+    _ op: UnaryOp, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int
+) {
+    switch op {
+    case .neg: for i in 0..<n { y[i] = -x[i] }
+    case .exp: for i in 0..<n { y[i] = T.exp(x[i]) }
+    case .log: for i in 0..<n { y[i] = T.log(x[i]) }
+    case .tanh: for i in 0..<n { y[i] = T.tanh(x[i]) }
+    case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
+    case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+    case .relu: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : 0 }
+    case .square: for i in 0..<n { y[i] = x[i] * x[i] }
+    case .sign: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? 1 : (v < 0 ? -1 : 0) }
+    case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + T.exp(-x[i])) }
+    case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
+    case .step: for i in 0..<n { y[i] = x[i] > 0 ? 1 : 0 }
+    case .gelu:
+        let c0 = T(geluC0), c1 = T(geluC1)
+        for i in 0..<n {
+            let v = x[i]
+            y[i] = T(0.5) * v * (1 + T.tanh(c0 * (v + c1 * v * v * v)))
+        }
+    case .geluDerivative:
+        let c0 = T(geluC0), c1 = T(geluC1)
+        for i in 0..<n {
+            let v = x[i]
+            let t = T.tanh(c0 * (v + c1 * v * v * v))
+            y[i] = T(0.5) * (1 + t) + T(0.5) * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
+        }
+    }
+}
+
+@inlinable
+func binaryKernel<T: TensorScalar>(
+    _ op: BinaryOp, _ x: UnsafePointer<T>, _ sx: Int, _ y: UnsafePointer<T>, _ sy: Int,
+    _ z: UnsafeMutablePointer<T>, _ n: Int
+) {
+    // Separate loops per stride pattern so that the contiguous cases vectorize.
+    @inline(__always) func run(_ f: (T, T) -> T) {
+        if sx == 1 && sy == 1 {
+            for i in 0..<n { z[i] = f(x[i], y[i]) }
+        } else if sx == 1 {
+            let b = y[0]
+            for i in 0..<n { z[i] = f(x[i], b) }
+        } else if sy == 1 {
+            let a = x[0]
+            for i in 0..<n { z[i] = f(a, y[i]) }
+        } else {
+            let v = f(x[0], y[0])
+            for i in 0..<n { z[i] = v }
+        }
+    }
+    switch op {
+    case .add: run { $0 + $1 }
+    case .sub: run { $0 - $1 }
+    case .mul: run { $0 * $1 }
+    case .div: run { $0 / $1 }
+    case .max: run { $0 >= $1 ? $0 : $1 }
+    case .min: run { $0 <= $1 ? $0 : $1 }
+    }
+}
+
+@inlinable
+func sumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+    // Eight independent accumulators: vectorizes and keeps rounding error small.
+    var acc = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
+    var i = 0
+    while i + 8 <= n {
+        acc.0 += x[i]; acc.1 += x[i + 1]; acc.2 += x[i + 2]; acc.3 += x[i + 3]
+        acc.4 += x[i + 4]; acc.5 += x[i + 5]; acc.6 += x[i + 6]; acc.7 += x[i + 7]
+        i += 8
+    }
+    var tail = T(0)
+    while i < n { tail += x[i]; i += 1 }
+    return ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7)) + tail
+}
+
+@inlinable
+func dotKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> T {
+    var acc = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
+    var i = 0
+    while i + 8 <= n {
+        acc.0 += x[i] * y[i]; acc.1 += x[i + 1] * y[i + 1]
+        acc.2 += x[i + 2] * y[i + 2]; acc.3 += x[i + 3] * y[i + 3]
+        acc.4 += x[i + 4] * y[i + 4]; acc.5 += x[i + 5] * y[i + 5]
+        acc.6 += x[i + 6] * y[i + 6]; acc.7 += x[i + 7] * y[i + 7]
+        i += 8
+    }
+    var tail = T(0)
+    while i < n { tail += x[i] * y[i]; i += 1 }
+    return ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7)) + tail
+}
+
+@inline(__always) private func trans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+// MARK: - Float
+
+extension Float: TensorScalar {
+    public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        unaryKernel(op, x, y, n)
+    }
+    public static func binary(
+        _ op: BinaryOp, _ x: UnsafePointer<Float>, _ sx: Int, _ y: UnsafePointer<Float>, _ sy: Int,
+        _ z: UnsafeMutablePointer<Float>, _ n: Int
+    ) { binaryKernel(op, x, sx, y, sy, z, n) }
+    public static func affine(_ x: UnsafePointer<Float>, _ a: Float, _ b: Float, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = a * x[i] + b }
+    }
+    public static func axpy(_ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        for i in 0..<n { y[i] += a * x[i] }
+    }
+    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float { sumKernel(x, n) }
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float { dotKernel(x, x, n) }
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float { dotKernel(x, y, n) }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, trans(transA), trans(transB), Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func syrk(
+        trans t: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+    public static func symm(
+        m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(n), alpha, a, Int32(lda),
+                    b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func gesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
+        u: UnsafeMutablePointer<Float>, ldu: Int, vt: UnsafeMutablePointer<Float>, ldvt: Int
+    ) -> Int {
+        var jobz = CChar(UInt8(ascii: "S")), mm = Int32(m), nn = Int32(n), lda = Int32(max(1, m))
+        var ldu32 = Int32(ldu), ldvt32 = Int32(ldvt), info: Int32 = 0, lwork: Int32 = -1
+        var iwork = [Int32](repeating: 0, count: 8 * max(1, min(m, n)))
+        var query: Float = 0
+        sgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &query, &lwork, &iwork, &info, 1)
+        lwork = Int32(query) + 1
+        var work = [Float](repeating: 0, count: Int(lwork))
+        sgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &work, &lwork, &iwork, &info, 1)
+        return Int(info)
+    }
+    public static func syevd(n: Int, a: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>) -> Int {
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "U"))
+        var nn = Int32(n), lda = Int32(max(1, n)), info: Int32 = 0, lwork: Int32 = -1, liwork: Int32 = -1
+        var query: Float = 0, iquery: Int32 = 0
+        ssyevd_(&jobz, &uplo, &nn, a, &lda, w, &query, &lwork, &iquery, &liwork, &info, 1, 1)
+        lwork = Int32(query) + 1; liwork = iquery
+        var work = [Float](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: Int(max(1, liwork)))
+        ssyevd_(&jobz, &uplo, &nn, a, &lda, w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        return Int(info)
+    }
+    @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
+    @inlinable public static func log(_ x: Float) -> Float { logf(x) }
+    @inlinable public static func tanh(_ x: Float) -> Float { tanhf(x) }
+    @inlinable public static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+}
+
+// MARK: - Double
+
+extension Double: TensorScalar {
+    public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        unaryKernel(op, x, y, n)
+    }
+    public static func binary(
+        _ op: BinaryOp, _ x: UnsafePointer<Double>, _ sx: Int, _ y: UnsafePointer<Double>, _ sy: Int,
+        _ z: UnsafeMutablePointer<Double>, _ n: Int
+    ) { binaryKernel(op, x, sx, y, sy, z, n) }
+    public static func affine(_ x: UnsafePointer<Double>, _ a: Double, _ b: Double, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = a * x[i] + b }
+    }
+    public static func axpy(_ n: Int, _ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+        for i in 0..<n { y[i] += a * x[i] }
+    }
+    public static func sum(_ x: UnsafePointer<Double>, _ n: Int) -> Double { sumKernel(x, n) }
+    public static func sumOfSquares(_ x: UnsafePointer<Double>, _ n: Int) -> Double { dotKernel(x, x, n) }
+    public static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double { dotKernel(x, y, n) }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func syrk(
+        trans t: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+    public static func symm(
+        m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(n), alpha, a, Int32(lda),
+                    b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func gesdd(
+        m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,
+        u: UnsafeMutablePointer<Double>, ldu: Int, vt: UnsafeMutablePointer<Double>, ldvt: Int
+    ) -> Int {
+        var jobz = CChar(UInt8(ascii: "S")), mm = Int32(m), nn = Int32(n), lda = Int32(max(1, m))
+        var ldu32 = Int32(ldu), ldvt32 = Int32(ldvt), info: Int32 = 0, lwork: Int32 = -1
+        var iwork = [Int32](repeating: 0, count: 8 * max(1, min(m, n)))
+        var query: Double = 0
+        dgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &query, &lwork, &iwork, &info, 1)
+        lwork = Int32(query) + 1
+        var work = [Double](repeating: 0, count: Int(lwork))
+        dgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &work, &lwork, &iwork, &info, 1)
+        return Int(info)
+    }
+    public static func syevd(n: Int, a: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) -> Int {
+        var jobz = CChar(UInt8(ascii: "V")), uplo = CChar(UInt8(ascii: "U"))
+        var nn = Int32(n), lda = Int32(max(1, n)), info: Int32 = 0, lwork: Int32 = -1, liwork: Int32 = -1
+        var query: Double = 0, iquery: Int32 = 0
+        dsyevd_(&jobz, &uplo, &nn, a, &lda, w, &query, &lwork, &iquery, &liwork, &info, 1, 1)
+        lwork = Int32(query) + 1; liwork = iquery
+        var work = [Double](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: Int(max(1, liwork)))
+        dsyevd_(&jobz, &uplo, &nn, a, &lda, w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        return Int(info)
+    }
+    @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
+    @inlinable public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+}
+
+/// Sets the number of threads OpenBLAS uses for every BLAS and LAPACK call.
+public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+/// The number of threads OpenBLAS currently uses.
+public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
