@@ -53,7 +53,8 @@ extension Tensor {
     /// The largest singular value of a matrix (through SVD; not recorded).
     public func spectralNorm() throws -> Scalar {
         if count == 0 { return 0 }
-        return try svd().s.storage.pointer[0]
+        let s = try svd().s
+        return s.scalars[0]
     }
 
     /// Singular values of a matrix in descending order (not recorded).

@@ -1,0 +1,119 @@
+/// A 2-D convolution (stride 1, zero padding) on `[batch, channels, height, width]` with weight
+/// `[out, in, k, k]`, computed as im2col followed by one GEMM.
+///
+/// Its norm treats each kernel position as its own RMS→RMS linear map: k²·max over positions of
+/// √(in/out)·‖W_ij‖₂; the duality map orthogonalizes each position's `[out, in]` slice and scales it
+/// by √(out/in)/k² [Large et al. 2024, Appendix].
+public struct Conv2D: Atom {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let padding: Int
+    public let orthogonalizer: any Orthogonalizer
+    public let mass: Double
+
+    public init(
+        in inChannels: Int, out outChannels: Int, kernelSize: Int = 3, padding: Int? = nil,
+        orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1
+    ) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0, "Conv2D: sizes must be positive")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.padding = padding ?? (kernelSize - 1) / 2
+        self.orthogonalizer = orthogonalizer
+        self.mass = mass
+    }
+
+    public var name: String { "Conv2D(\(inChannels)→\(outChannels), \(kernelSize)×\(kernelSize))" }
+    public var weightShape: [Int] { [outChannels, inChannels, kernelSize, kernelSize] }
+    var k2: Int { kernelSize * kernelSize }
+
+    public func apply<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>) throws -> Tensor<S> {
+        guard x.rank == 4, x.shape[1] == inChannels else {
+            throw ModuleError(module: name, problem: "expected input [batch, \(inChannels), height, width], got \(x.shape)")
+        }
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let ho = h + 2 * padding - kernelSize + 1, wo = w + 2 * padding - kernelSize + 1
+        guard ho > 0 && wo > 0 else {
+            throw ModuleError(module: name, problem: "input \(h)×\(w) is smaller than the kernel \(kernelSize)×\(kernelSize)")
+        }
+        let cols = im2col(x, ho, wo)                                        // [n·ho·wo, in·k·k]
+        let y = cols.matmul(weight.reshaped([outChannels, inChannels * k2]), transposeB: true)  // [n·ho·wo, out]
+        return y.reshaped([n, ho, wo, outChannels]).permuted([0, 3, 1, 2])
+    }
+
+    /// Patches of `x` as rows: row (b, i, j) holds x[b, c, i+di−p, j+dj−p] in (c, di, dj) order.
+    func im2col<S: TensorScalar>(_ x: Tensor<S>, _ ho: Int, _ wo: Int) -> Tensor<S> {
+        let (n, c, h, w, k, p) = (x.shape[0], inChannels, x.shape[2], x.shape[3], kernelSize, padding)
+        let width = c * k * k
+        var out = Tensor<S>.zeros([n * ho * wo, width])
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for b in 0..<n { for i in 0..<ho { for j in 0..<wo {
+                    let row = ((b * ho + i) * wo + j) * width
+                    for ch in 0..<c { for di in 0..<k {
+                        let y = i + di - p
+                        if y < 0 || y >= h { continue }
+                        for dj in 0..<k {
+                            let xx = j + dj - p
+                            if xx < 0 || xx >= w { continue }
+                            dst[row + (ch * k + di) * k + dj] = src[((b * c + ch) * h + y) * w + xx]
+                        }
+                    } }
+                } } }
+            }
+        }
+        let shape = x.shape
+        return out.withPullback(inputs: [x]) { g in
+            var dx = Tensor<S>.zeros(shape)
+            g.withUnsafeBufferPointer { gp in
+                dx.withUnsafeMutableBufferPointer { d in
+                    for b in 0..<n { for i in 0..<ho { for j in 0..<wo {
+                        let row = ((b * ho + i) * wo + j) * width
+                        for ch in 0..<c { for di in 0..<k {
+                            let y = i + di - p
+                            if y < 0 || y >= h { continue }
+                            for dj in 0..<k {
+                                let xx = j + dj - p
+                                if xx < 0 || xx >= w { continue }
+                                d[((b * c + ch) * h + y) * w + xx] += gp[row + (ch * k + di) * k + dj]
+                            }
+                        } }
+                    } } }
+                }
+            }
+            return [dx]
+        }
+    }
+
+    /// The `[out, in]` slice at each kernel position.
+    func positions<S: TensorScalar>(_ w: Tensor<S>) -> [Tensor<S>] {
+        let m = w.reshaped([outChannels, inChannels, k2])
+        return (0..<k2).map { m.slice(axis: 2, $0..<($0 + 1)).reshaped([outChannels, inChannels]) }
+    }
+    func assemble<S: TensorScalar>(_ slices: [Tensor<S>]) -> Tensor<S> {
+        Tensor.concatenate(slices.map { $0.reshaped([outChannels, inChannels, 1]) }, alongAxis: 2)
+            .reshaped(weightShape).detached
+    }
+
+    public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> Tensor<S> {
+        project(Tensor<S>.randomNormal(weightShape, using: &rng))
+    }
+    public func project<S: TensorScalar>(_ w: Tensor<S>) -> Tensor<S> {
+        let scale = S((Double(outChannels) / Double(inChannels)).squareRoot() / Double(k2))
+        return assemble(positions(w).map { SVDOrthogonalizer().orthogonalize($0) * scale })
+    }
+    public func norm<S: TensorScalar>(_ w: Tensor<S>) -> S {
+        let scale = S(Double(k2) * (Double(inChannels) / Double(outChannels)).squareRoot())
+        return positions(w).map { ((try? $0.spectralNorm()) ?? S.nan) * scale }.max() ?? 0
+    }
+    public func dualNorm<S: TensorScalar>(_ g: Tensor<S>) -> S {
+        let scale = S((Double(outChannels) / Double(inChannels)).squareRoot() / Double(k2))
+        return positions(g).reduce(S(0)) { $0 + ((try? $1.singularValues()) ?? [S.nan]).reduce(0, +) * scale }
+    }
+    public func dualize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
+        let scale = S((Double(outChannels) / Double(inChannels)).squareRoot() / Double(k2))
+        return assemble(positions(g).map { orthogonalizer.orthogonalize($0) * scale })
+    }
+}

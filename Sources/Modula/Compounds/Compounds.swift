@@ -1,0 +1,120 @@
+// Compound modules, built only from the public combinators [Modula's `compound`; DESIGN §5].
+
+/// A multilayer perceptron: `depth` ``Linear`` layers with ``ReLU`` between them.
+///
+/// Weights are named `0.weight`, `2.weight`, … by their position in the chain.
+public func MLP(input: Int, width: Int, output: Int, depth: Int = 3, norm: MatrixNorm = .spectral) -> Sequential {
+    precondition(depth >= 1, "MLP: depth must be ≥ 1, got \(depth)")
+    if depth == 1 { return Sequential([Linear(in: input, out: output, norm: norm)]) }
+    return Sequential {
+        Linear(in: input, out: width, norm: norm)
+        for _ in 0..<(depth - 2) {
+            ReLU()
+            Linear(in: width, out: width, norm: norm)
+        }
+        ReLU()
+        Linear(in: width, out: output, norm: norm)
+    }
+}
+
+/// A residual connection `(1 − α)·Identity + α·block`.
+public func Residual(_ block: any Module, weight alpha: Double) -> Sum {
+    precondition(alpha > 0 && alpha <= 1, "Residual: weight must lie in (0, 1], got \(alpha)")
+    if alpha == 1 { return Sum([Identity(), block]) }
+    return (1 - alpha) * Identity() + alpha * block
+}
+
+/// A residual MLP: an input layer, `depth` residual blocks `(1 − 1/L)·x + (1/L)·Linear(ReLU(x))`
+/// whose masses are tared to `blocksMass` together, and an output layer.
+public func ResMLP(input: Int, width: Int, output: Int, depth: Int, blocksMass: Double = 1) -> Sequential {
+    precondition(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
+    let blocks = Sequential((0..<depth).map { l in
+        Residual(Sequential([ReLU(), Linear(in: width, out: width)]), weight: 1 / Double(depth)).named("\(l)")
+    })
+    return Sequential {
+        Linear(in: input, out: width).named("input")
+        blocks.tared(blocksMass).named("blocks")
+        ReLU()
+        Linear(in: width, out: output).named("output")
+    }
+}
+
+/// Multi-head causal self-attention on `[batch, tokens, dimension]` (mass 4, sensitivity 1).
+///
+/// Q, K, V = SplitIntoHeads∘Linear; scores = Softmax(scale)∘CausalMask∘AttentionQK∘RoPE∘(Q, K);
+/// output = Linear∘MergeHeads∘((1/3)·ApplyAttentionScores)∘(V, scores). Weights are named
+/// `query`, `key`, `value` and `out`.
+public func Attention(
+    heads: Int, dimension: Int, queryDimension: Int, valueDimension: Int,
+    softmaxScale: Double = 1, causal: Bool = true, rope: Bool = true
+) -> Sequential {
+    func projection(_ label: String, _ d: Int) -> Sequential {
+        Sequential([Linear(in: dimension, out: heads * d).named(label), SplitIntoHeads(heads: heads)])
+    }
+    let scores = Sequential {
+        Parallel([projection("query", queryDimension), projection("key", queryDimension)])
+        if rope { RoPE(headDimension: queryDimension) }
+        AttentionQK()
+        if causal { CausalMask() }
+        Softmax(scale: softmaxScale)
+    }
+    return Sequential {
+        Parallel([projection("value", valueDimension), scores])
+        (1.0 / 3.0) * ApplyAttentionScores()
+        MergeHeads()
+        Linear(in: heads * valueDimension, out: dimension).named("out")
+    }
+}
+
+/// The GPT of Modula's hello-GPT: an embedding (mass 1), `blocks` pairs of residual attention and
+/// residual MLP blocks (tared to `blocksMass` together), and a linear head (mass 1).
+///
+/// Each residual block is `(1 − 1/2L)·x + (1/2L)·f(x)`. Input: token ids `[batch, tokens]`;
+/// output: logits `[batch, tokens, vocabulary]`. At vocabulary 65, 4 heads, dimension 128,
+/// query/value dimension 32 and 4 blocks it has 26 atoms, mass 7 and sensitivity 1.
+public func GPT(
+    vocabulary: Int, heads: Int, dimension: Int, queryDimension: Int, valueDimension: Int,
+    blocks count: Int, blocksMass: Double = 5, softmaxScale: Double = 1
+) -> Sequential {
+    precondition(count >= 1, "GPT: needs at least one block, got \(count)")
+    let alpha = 1 / Double(2 * count)
+    let attention = Attention(
+        heads: heads, dimension: dimension, queryDimension: queryDimension,
+        valueDimension: valueDimension, softmaxScale: softmaxScale)
+    let mlp = Sequential {
+        Linear(in: dimension, out: 4 * dimension).named("up")
+        GELU()
+        Linear(in: 4 * dimension, out: dimension).named("down")
+    }
+    let blocks = Sequential((0..<count).map { l in
+        Sequential([
+            Residual(attention, weight: alpha).named("attention"),
+            Residual(mlp, weight: alpha).named("mlp"),
+        ]).named("\(l)")
+    })
+    return Sequential {
+        Embed(vocabulary: vocabulary, dimension: dimension).tared(1).named("embed")
+        blocks.tared(blocksMass).named("blocks")
+        Linear(in: dimension, out: vocabulary).named("head")
+    }
+}
+
+/// A residual CNN for `[batch, channels, size, size]` images: a 3×3 input convolution, `depth`
+/// residual blocks `(1 − 1/L)·x + (1/L)·Conv(ReLU(x))` tared to `blocksMass` together, 2×2 average
+/// pooling, and a linear classifier.
+public func ResCNN(
+    channels: Int, width: Int, classes: Int, imageSize: Int, depth: Int, blocksMass: Double = 20
+) -> Sequential {
+    precondition(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
+    let blocks = Sequential((0..<depth).map { l in
+        Residual(Sequential([ReLU(), Conv2D(in: width, out: width)]), weight: 1 / Double(depth)).named("\(l)")
+    })
+    return Sequential {
+        Conv2D(in: channels, out: width).named("input")
+        blocks.tared(blocksMass).named("blocks")
+        ReLU()
+        AvgPool(2)
+        Flatten()
+        Linear(in: width * (imageSize / 2) * (imageSize / 2), out: classes).named("output")
+    }
+}

@@ -1,0 +1,210 @@
+/// A building block of a network under the modular norm [Large et al. 2024; Bernstein & Newhouse 2024].
+///
+/// Every module carries a **mass** (its share of feature learning), a **sensitivity** (a Lipschitz
+/// bound of its output in its input) and a **norm** on its weights. Atoms own weights, bonds do not,
+/// and the combinators (``Module/then(_:)``, ``Parallel``, `+`, `*`, ``Module/repeated(_:)``,
+/// ``Module/tared(_:)``) compute all three for any network they build.
+///
+/// A module is a description, not a container: its weights live in a separate list (in the order
+/// of ``weightNames``) so that the same module can be evaluated at many points, differentiated and
+/// dualized. All weight-handling requirements are generic over the scalar type so that one network
+/// runs in `Float` for training and in `Double` for gradient checks.
+///
+/// Values flowing through a network are lists of tensors: most modules map one tensor to one
+/// tensor; a ``Parallel`` (tuple) module concatenates the outputs of its branches, and bonds such as
+/// ``Add`` or ``AttentionQK`` consume several.
+public protocol Module: Sendable, CustomStringConvertible {
+    /// A short label such as `Linear(784→256)`.
+    var name: String { get }
+    /// Share of feature learning (≥ 0). Atoms default to 1, bonds are 0.
+    var mass: Double { get }
+    /// Lipschitz constant of the output in the input (in the modules' own norms).
+    var sensitivity: Double { get }
+    /// The direct submodules, with the labels that prefix their weight names.
+    var children: [(label: String, module: any Module)] { get }
+    /// A label given with ``Module/named(_:)``, used by parents to prefix weight names.
+    var label: String? { get }
+    /// Number of atoms (modules that own weights) in the tree.
+    var atomCount: Int { get }
+    /// Number of bonds (weightless modules) in the tree.
+    var bondCount: Int { get }
+    /// Shapes of this module's weights, in order.
+    var weightShapes: [[Int]] { get }
+    /// Names of this module's weights, in order (e.g. `blocks.2.attention.query.weight`).
+    var weightNames: [String] { get }
+
+    /// Runs the module on a list of input tensors with its weights.
+    func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>]
+    /// Fresh weights, drawn from `rng`.
+    func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>]
+    /// Weights mapped onto the set the initialization draws from.
+    func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>]
+    /// The modular norm of the weights.
+    func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S
+    /// The dual of the modular norm, evaluated at a gradient.
+    func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S
+    /// The steepest-ascent direction of modular norm `targetNorm`: argmax over ‖t‖ = targetNorm of ⟨g, t⟩.
+    func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>]
+}
+
+extension Module {
+    public var label: String? { nil }
+    public var atomCount: Int {
+        if self is any Atom { return 1 }
+        return children.reduce(0) { $0 + $1.module.atomCount }
+    }
+    public var bondCount: Int {
+        if self is any Bond { return 1 }
+        return children.reduce(0) { $0 + $1.module.bondCount }
+    }
+    /// Number of weight tensors.
+    public var weightCount: Int { weightShapes.count }
+    /// Number of scalar weights.
+    public var parameterCount: Int { weightShapes.reduce(0) { $0 + $1.reduce(1, *) } }
+
+    public var weightShapes: [[Int]] { children.flatMap { $0.module.weightShapes } }
+    /// Weight names: labelled children and atoms prefix their position or label; unlabelled
+    /// combinators pass their children's names through, unless that would make two names equal,
+    /// in which case every child is prefixed by its position.
+    public var weightNames: [String] {
+        let c = children
+        func names(flatten: Bool) -> [String] {
+            c.flatMap { (label, m) -> [String] in
+                let inner = m.weightNames
+                if flatten && m.label == nil && !m.children.isEmpty { return inner }
+                return inner.map { label.isEmpty ? $0 : "\(label).\($0)" }
+            }
+        }
+        let flat = names(flatten: true)
+        return Set(flat).count == flat.count ? flat : names(flatten: false)
+    }
+
+    /// The module tree with each node's mass and sensitivity.
+    public var description: String {
+        var lines: [String] = []
+        func walk(_ m: any Module, _ label: String?, _ indent: String) {
+            let head = label.map { $0.isEmpty ? "" : "\($0): " } ?? ""
+            lines.append("\(indent)\(head)\(m.name)  mass=\(formatNumber(m.mass)) sensitivity=\(formatNumber(m.sensitivity))")
+            for c in m.children { walk(c.module, c.label, indent + "  ") }
+        }
+        walk(self, nil, "")
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: Conveniences over whole weight lists
+
+    /// Runs the module on one input tensor and returns its one output tensor.
+    public func callAsFunction<S: TensorScalar>(_ input: Tensor<S>, _ weights: [Tensor<S>]) throws -> Tensor<S> {
+        try checkWeights(weights)
+        let out = try forward([input], weights: weights[...])
+        guard out.count == 1 else {
+            throw ModuleError(path: [], module: name, problem: "produces \(out.count) outputs; call forward(_:weights:) to receive them all")
+        }
+        return out[0]
+    }
+
+    /// Runs the module on a list of inputs.
+    public func callAsFunction<S: TensorScalar>(_ inputs: [Tensor<S>], _ weights: [Tensor<S>]) throws -> [Tensor<S>] {
+        try checkWeights(weights)
+        return try forward(inputs, weights: weights[...])
+    }
+
+    /// Fresh weights of the given scalar type.
+    public func initialize<S: TensorScalar>(using rng: inout RandomGenerator, as: S.Type) -> [Tensor<S>] {
+        initialize(using: &rng)
+    }
+    /// Weights projected onto the initialization's constraint set.
+    public func project<S: TensorScalar>(_ weights: [Tensor<S>]) -> [Tensor<S>] { project(weights[...]) }
+    /// The modular norm of a weight list.
+    public func norm<S: TensorScalar>(_ weights: [Tensor<S>]) -> S { norm(weights[...]) }
+    /// The dual modular norm of a gradient list.
+    public func dualNorm<S: TensorScalar>(_ gradient: [Tensor<S>]) -> S { dualNorm(gradient[...]) }
+    /// The unit-modular-norm steepest-ascent direction for `gradient` (scaled to `targetNorm`).
+    public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) -> [Tensor<S>] {
+        dualize(gradient[...], targetNorm: targetNorm)
+    }
+
+    /// Throws unless `weights` has this module's length and shapes.
+    public func checkWeights<S: TensorScalar>(_ weights: [Tensor<S>]) throws {
+        let shapes = weightShapes, names = weightNames
+        guard weights.count == shapes.count else {
+            throw ModuleError(path: [], module: name, problem: "expected \(shapes.count) weight tensors, got \(weights.count)")
+        }
+        for (i, (w, s)) in zip(weights, shapes).enumerated() where w.shape != s {
+            throw ModuleError(path: [], module: name, problem: "weight \(names[i]) has shape \(w.shape), expected \(s)")
+        }
+    }
+
+    /// Output shapes for the given input shapes, found by running the module on zeros; throws a
+    /// ``ModuleError`` naming the first module whose input does not fit.
+    public func outputShapes(forInputShapes shapes: [[Int]]) throws -> [[Int]] {
+        let w = weightShapes.map { Tensor<Float>.zeros($0) }
+        return try forward(shapes.map { Tensor<Float>.zeros($0) }, weights: w[...]).map(\.shape)
+    }
+}
+
+/// A module applied to inputs that do not fit, or given weights of the wrong number or shape.
+public struct ModuleError: Error, CustomStringConvertible, Equatable {
+    /// Labels from the root of the network down to the module that failed.
+    public var path: [String]
+    /// The failing module's name.
+    public var module: String
+    /// What was expected and what was found.
+    public var problem: String
+
+    public init(path: [String] = [], module: String, problem: String) {
+        self.path = path
+        self.module = module
+        self.problem = problem
+    }
+
+    public var description: String {
+        let at = path.isEmpty ? "" : " at \(path.joined(separator: "."))"
+        return "\(module)\(at): \(problem)"
+    }
+}
+
+/// Runs `body`, prefixing the path of any ``ModuleError`` it throws with `label`.
+@inlinable
+func within<R>(_ label: String, _ body: () throws -> R) throws -> R {
+    do { return try body() } catch var e as ModuleError {
+        e.path.insert(label, at: 0)
+        throw e
+    }
+}
+
+func formatNumber(_ x: Double) -> String {
+    if x == x.rounded() && Swift.abs(x) < 1e6 { return String(Int(x)) }
+    var s = String(format4: x)
+    while s.contains(".") && (s.hasSuffix("0")) { s.removeLast() }
+    return s
+}
+
+extension String {
+    init(format4 x: Double) {
+        let scaled = (x * 10000).rounded() / 10000
+        self = "\(scaled)"
+    }
+}
+
+extension Module {
+    /// The atoms of the tree in weight order, with their weight names.
+    public var atoms: [(name: String, atom: any Atom)] {
+        Array(zip(weightNames, atomList))
+    }
+
+    var atomList: [any Atom] {
+        if let a = self as? any Atom { return [a] }
+        if let n = self as? Named { return n.module.atomList }
+        return children.flatMap { $0.module.atomList }
+    }
+
+    /// The dualize target each atom receives when the whole network is dualized to `targetNorm`:
+    /// t·(μ_atom/μ)/Π(sensitivities downstream), found by dualizing and measuring each atom's norm
+    /// of its share (so it reflects exactly what ``dualize(_:targetNorm:)`` does).
+    public func atomTargets(targetNorm: Double = 1, using rng: inout RandomGenerator) -> [(name: String, target: Double)] {
+        let g = weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
+        let d = dualize(g, targetNorm: targetNorm)
+        return zip(atoms, d).map { ($0.name, $0.atom.norm($1)) }
+    }
+}
