@@ -76,3 +76,34 @@ func randomWeightedNetwork(width: Int, depth: Int, _ rng: inout RandomGenerator)
         if n.mass > 0 { return n }
     }
 }
+
+/// Relative error between the tape's gradient and central finite differences of
+/// `sum(R ⊙ f(inputs))` with respect to every element of every input listed in `vary`.
+func gradientCheck(
+    _ inputs: [Tensor<Double>], vary: Set<Int>? = nil, step: Double = 1e-6,
+    _ f: ([Tensor<Double>]) throws -> [Tensor<Double>]
+) throws -> Double {
+    var rng = RandomGenerator(seed: 99)
+    let probe = try f(inputs)
+    let r = probe.map { Tensor<Double>.randomNormal($0.shape, using: &rng) }
+    func loss(_ xs: [Tensor<Double>]) throws -> Tensor<Double> {
+        try zip(f(xs), r).map { ($0 * $1).sum() }.reduce(Tensor(0.0), +)
+    }
+    let (_, grads) = try valueWithGradient(at: inputs, of: loss)
+    var diff = 0.0, scale = 0.0
+    for i in inputs.indices where vary?.contains(i) ?? true {
+        var x = inputs
+        for k in 0..<inputs[i].count {
+            let v = inputs[i].scalars[k]
+            x[i] = inputs[i]; x[i].withUnsafeMutableBufferPointer { $0[k] = v + step }
+            let plus = try loss(x).scalar
+            x[i] = inputs[i]; x[i].withUnsafeMutableBufferPointer { $0[k] = v - step }
+            let minus = try loss(x).scalar
+            let fd = (plus - minus) / (2 * step)
+            let ad = grads[i].scalars[k]
+            diff += (fd - ad) * (fd - ad)
+            scale += ad * ad
+        }
+    }
+    return (diff / Swift.max(scale, 1e-30)).squareRoot()
+}

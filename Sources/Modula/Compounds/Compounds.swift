@@ -29,7 +29,7 @@ public func Residual(_ block: any Module, weight alpha: Double) -> Sum {
 public func ResMLP(input: Int, width: Int, output: Int, depth: Int, blocksMass: Double = 1) -> Sequential {
     precondition(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
     let blocks = Sequential((0..<depth).map { l in
-        Residual(Sequential([ReLU(), Linear(in: width, out: width)]), weight: 1 / Double(depth)).named("\(l)")
+        Residual(Sequential([ReLU(), Linear(in: width, out: width).named("linear")]), weight: 1 / Double(depth)).named("\(l)")
     })
     return Sequential {
         Linear(in: input, out: width).named("input")
@@ -107,7 +107,7 @@ public func ResCNN(
 ) -> Sequential {
     precondition(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
     let blocks = Sequential((0..<depth).map { l in
-        Residual(Sequential([ReLU(), Conv2D(in: width, out: width)]), weight: 1 / Double(depth)).named("\(l)")
+        Residual(Sequential([ReLU(), Conv2D(in: width, out: width).named("conv")]), weight: 1 / Double(depth)).named("\(l)")
     })
     return Sequential {
         Conv2D(in: channels, out: width).named("input")
