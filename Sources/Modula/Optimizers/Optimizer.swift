@@ -1,0 +1,262 @@
+/// Momentum applied to gradients before they are dualized.
+public enum Momentum: Sendable, Codable, Equatable {
+    /// The raw gradient.
+    case none
+    /// Exponential moving average d ← β·d + (1−β)·g, used as is.
+    case ema(Double)
+    /// Nesterov: d ← β·d + (1−β)·g, then u = β·d + (1−β)·g (Muon's form).
+    case nesterov(Double)
+}
+
+/// How a dualized direction u becomes a step [DESIGN §7; Pethick et al. 2025].
+public enum StepRule: Sendable, Codable, Equatable {
+    /// w ← w − η·u (unconstrained steepest descent under the norm; Modula's loop, uSCG).
+    case unconstrained
+    /// w ← (1 − η)·w − η·ρ·u (Frank–Wolfe / SCG: the weights stay in the ρ-ball; Scion's default).
+    case constrained(radius: Double)
+    /// w ← w − η·‖d‖†·u (true steepest descent, scaled by the dual norm of the momentum).
+    case steepest
+}
+
+/// Which targets the atoms of a group receive when the group's gradient is dualized.
+public enum DualizationLayout: Sendable, Codable, Equatable {
+    /// One `dualize` of the whole network at target norm `t`: each atom gets t·(μ_atom/μ)/Π(downstream
+    /// sensitivities), so learning rates transfer across width and depth [Large et al. 2024].
+    case modular(targetNorm: Double)
+    /// Each atom dualized alone at unit norm, times `scale` (the layer-wise layout of Muon and Scion).
+    case perAtom(scale: Double)
+}
+
+/// The norm a group's atoms are dualized in.
+public enum NormChoice: Sendable {
+    /// Each atom's own declared norm and duality map.
+    case atom
+    /// A matrix norm from Scion's menu, with an orthogonalizer for the spectral ones.
+    case matrix(MatrixNorm, orthogonalizer: any Orthogonalizer)
+}
+
+/// How the weights of one group are updated.
+public enum UpdateRule: Sendable {
+    /// Momentum, then dualize, then a step rule: the modular-norm optimizer (and Muon's and Scion's core).
+    case dualized(momentum: Momentum, layout: DualizationLayout, norm: NormChoice, step: StepRule)
+    /// AdamW [Loshchilov & Hutter 2019] in standard parametrization.
+    case adamW(beta1: Double, beta2: Double, epsilon: Double)
+    /// Adam's moment estimate m/(√v + ε), then normalized in the modular norm (Modula's earlier recipe).
+    case adamThenDualize(beta1: Double, beta2: Double, epsilon: Double, layout: DualizationLayout)
+    /// Stochastic gradient descent with (heavy-ball or Nesterov) momentum.
+    case sgd(momentum: Double, nesterov: Bool)
+}
+
+/// A set of weights that share an update rule, a learning-rate schedule and weight decay.
+public struct ParameterGroup: Sendable {
+    /// A label for reports.
+    public var label: String
+    /// Whether the weight with this name, owned by this atom, belongs to the group.
+    public var selects: @Sendable (_ name: String, _ atom: any Atom) -> Bool
+    public var rule: UpdateRule
+    public var learningRate: Schedule
+    /// Decoupled weight decay λ: w ← (1 − η·λ)·w before the step.
+    public var weightDecay: Double
+    /// Multiplies this group's learning rate (per-group rates on a shared schedule).
+    public var learningRateMultiplier: Double
+
+    public init(
+        _ label: String, selects: @escaping @Sendable (String, any Atom) -> Bool = { _, _ in true },
+        rule: UpdateRule, learningRate: Schedule, weightDecay: Double = 0, learningRateMultiplier: Double = 1
+    ) {
+        self.label = label
+        self.selects = selects
+        self.rule = rule
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.learningRateMultiplier = learningRateMultiplier
+    }
+}
+
+/// Everything an ``Optimizer`` remembers between steps: a plain value that saves and restores exactly.
+public struct OptimizerState<Scalar: TensorScalar>: Sendable, Codable, Equatable {
+    /// Steps taken so far.
+    public var step: Int = 0
+    /// First-moment (momentum) buffers, one per weight (empty until first used).
+    public var firstMoment: [Tensor<Scalar>] = []
+    /// Second-moment buffers for Adam-type rules (empty until first used).
+    public var secondMoment: [Tensor<Scalar>] = []
+    public init() {}
+}
+
+/// One optimizer for any module: every preset (modular-norm descent, Muon, Scion, AdamW, SGD) is a
+/// list of ``ParameterGroup``s.
+///
+/// ```swift
+/// var opt = Optimizer<Float>(module: mlp, groups: [
+///     ParameterGroup("all", rule: .dualized(momentum: .none, layout: .modular(targetNorm: 1),
+///                                           norm: .atom, step: .unconstrained),
+///                    learningRate: .linearDecay(0.1, steps: 1000))
+/// ])
+/// for step in 0..<1000 {
+///     let (loss, grads) = try valueWithGradient(at: weights) { w in meanSquaredError(try mlp(x, w), y) }
+///     try opt.update(&weights, gradients: grads)
+/// }
+/// ```
+public struct Optimizer<Scalar: TensorScalar>: Sendable {
+    public let module: any Module
+    public let groups: [ParameterGroup]
+    /// The group index of each weight.
+    public let assignment: [Int]
+    public var state = OptimizerState<Scalar>()
+    private let atoms: [(name: String, atom: any Atom)]
+
+    /// An optimizer for `module`; each weight joins the first group that selects it.
+    public init(module: any Module, groups: [ParameterGroup]) throws {
+        self.module = module
+        self.groups = groups
+        atoms = module.atoms
+        assignment = try atoms.map { a in
+            guard let g = groups.firstIndex(where: { $0.selects(a.name, a.atom) }) else {
+                throw OptimizerError.unassigned(weight: a.name)
+            }
+            return g
+        }
+    }
+
+    /// The learning rate group `g` uses at the current step.
+    public func learningRate(group g: Int) -> Double {
+        groups[g].learningRate.rate(at: state.step) * groups[g].learningRateMultiplier
+    }
+
+    /// Applies one step to `weights` given their `gradients`, then advances the step counter.
+    public mutating func update(_ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) throws {
+        let n = atoms.count
+        guard weights.count == n, gradients.count == n else {
+            throw OptimizerError.wrongCount(expected: n, weights: weights.count, gradients: gradients.count)
+        }
+        for i in 0..<n where weights[i].shape != gradients[i].shape || weights[i].shape != module.weightShapes[i] {
+            throw OptimizerError.wrongShape(weight: atoms[i].name, expected: module.weightShapes[i],
+                                            actual: weights[i].shape, gradient: gradients[i].shape)
+        }
+        for i in 0..<n where !gradients[i].isFinite {
+            throw OptimizerError.nonFinite(weight: atoms[i].name)
+        }
+        if state.firstMoment.isEmpty { state.firstMoment = gradients.map { Tensor.zeros($0.shape) } }
+        let t = state.step
+
+        // Pass 1: per-weight directions from each group's rule (momentum, Adam moments).
+        var direction = [Tensor<Scalar>?](repeating: nil, count: n)
+        for i in 0..<n {
+            switch groups[assignment[i]].rule {
+            case .dualized(let momentum, _, _, _):
+                direction[i] = applyMomentum(momentum, i, gradients[i])
+            case .sgd(let beta, let nesterov):
+                direction[i] = applyMomentum(beta == 0 ? .none : (nesterov ? .nesterov(beta) : .ema(beta)), i, gradients[i], heavyBall: !nesterov)
+            case .adamW(let b1, let b2, let eps), .adamThenDualize(let b1, let b2, let eps, _):
+                direction[i] = adamDirection(i, gradients[i], b1, b2, eps, t)
+            }
+        }
+
+        // Pass 2: dualize, group by group (a modular layout dualizes the whole network once).
+        var modularCache: [Double: [Tensor<Scalar>]] = [:]
+        func modular(_ target: Double, _ dirs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+            if let c = modularCache[target] { return c }
+            let d = module.dualize(dirs, targetNorm: Scalar(target))
+            modularCache[target] = d
+            return d
+        }
+        // Directions of weights outside dualized groups are zero when the whole network is dualized.
+        func fullDirections(_ groupIndex: Int) -> [Tensor<Scalar>] {
+            (0..<n).map { assignment[$0] == groupIndex ? direction[$0]! : Tensor.zeros(gradients[$0].shape) }
+        }
+
+        for i in 0..<n {
+            let g = groups[assignment[i]]
+            let eta = Scalar(learningRate(group: assignment[i]))
+            if g.weightDecay != 0 { weights[i].scaleInPlace(by: 1 - eta * Scalar(g.weightDecay)) }
+            switch g.rule {
+            case .dualized(_, let layout, let norm, let step):
+                let u = dualized(i, layout, norm, direction[i]!, { modular($0, fullDirections(assignment[i]))[i] })
+                switch step {
+                case .unconstrained: weights[i].addScaled(u, by: -eta)
+                case .constrained(let radius):
+                    weights[i].scaleInPlace(by: 1 - eta)
+                    weights[i].addScaled(u, by: -eta * Scalar(radius))
+                case .steepest:
+                    weights[i].addScaled(u, by: -eta * dualNorm(i, layout, norm, direction[i]!))
+                }
+            case .adamThenDualize(_, _, _, let layout):
+                let u = dualized(i, layout, .atom, direction[i]!, { modular($0, fullDirections(assignment[i]))[i] })
+                weights[i].addScaled(u, by: -eta)
+            case .adamW, .sgd:
+                weights[i].addScaled(direction[i]!, by: -eta)
+            }
+        }
+        state.step += 1
+    }
+
+    private mutating func applyMomentum(_ m: Momentum, _ i: Int, _ g: Tensor<Scalar>, heavyBall: Bool = false) -> Tensor<Scalar> {
+        switch m {
+        case .none: return g
+        case .ema(let beta):
+            // SGD's heavy ball accumulates d ← β·d + g; the EMA form scales the new gradient by 1 − β.
+            state.firstMoment[i].blend(Scalar(beta), g, heavyBall ? 1 : Scalar(1 - beta))
+            return state.firstMoment[i]
+        case .nesterov(let beta):
+            state.firstMoment[i].blend(Scalar(beta), g, Scalar(1 - beta))
+            var u = g
+            u.blend(Scalar(1 - beta), state.firstMoment[i], Scalar(beta))
+            return u
+        }
+    }
+
+    private mutating func adamDirection(_ i: Int, _ g: Tensor<Scalar>, _ b1: Double, _ b2: Double, _ eps: Double, _ t: Int) -> Tensor<Scalar> {
+        if state.secondMoment.isEmpty { state.secondMoment = state.firstMoment.map { Tensor.zeros($0.shape) } }
+        state.firstMoment[i].blend(Scalar(b1), g, Scalar(1 - b1))
+        state.secondMoment[i].blend(Scalar(b2), g.squared(), Scalar(1 - b2))
+        let c1 = 1 - Scalar.pow(Scalar(b1), Scalar(t + 1)), c2 = 1 - Scalar.pow(Scalar(b2), Scalar(t + 1))
+        return (state.firstMoment[i] * (1 / c1)) / ((state.secondMoment[i] * (1 / c2)).sqrt() + Scalar(eps))
+    }
+
+    private func dualized(
+        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>,
+        _ modular: (Double) -> Tensor<Scalar>
+    ) -> Tensor<Scalar> {
+        switch (layout, norm) {
+        case (.modular(let target), .atom):
+            return modular(target)
+        case (.modular, .matrix), (.perAtom, _):
+            let scale: Double
+            if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
+            var u: Tensor<Scalar>
+            switch norm {
+            case .atom: u = atoms[i].atom.dualize(d)
+            case .matrix(let m, let orth):
+                u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atoms[i].atom.dualize(d)
+            }
+            if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
+            return u
+        }
+    }
+
+    private func dualNorm(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>) -> Scalar {
+        switch norm {
+        case .matrix(let m, _) where d.rank == 2: return m.dualNorm(d)
+        default: return atoms[i].atom.dualNorm(d)
+        }
+    }
+}
+
+/// Problems an optimizer step refuses to take.
+public enum OptimizerError: Error, CustomStringConvertible, Equatable {
+    case unassigned(weight: String)
+    case wrongCount(expected: Int, weights: Int, gradients: Int)
+    case wrongShape(weight: String, expected: [Int], actual: [Int], gradient: [Int])
+    case nonFinite(weight: String)
+
+    public var description: String {
+        switch self {
+        case .unassigned(let w): return "optimizer: weight \(w) belongs to no parameter group"
+        case .wrongCount(let e, let w, let g): return "optimizer: expected \(e) weights and gradients, got \(w) weights and \(g) gradients"
+        case .wrongShape(let name, let e, let w, let g):
+            return "optimizer: weight \(name) expects shape \(e), got weight \(w) and gradient \(g)"
+        case .nonFinite(let w): return "optimizer: the gradient of \(w) contains NaN or infinity; no step was taken"
+        }
+    }
+}

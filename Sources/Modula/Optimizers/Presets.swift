@@ -1,0 +1,106 @@
+// The published optimizers as configurations of the one ``Optimizer``.
+
+extension Optimizer {
+    /// Modula's training loop: momentum, then one `dualize` of the whole network, then
+    /// w ← w − η·u [Large et al. 2024; the hello-world and hello-GPT notebooks].
+    ///
+    /// - Parameters:
+    ///   - momentum: `.none` for hello-world, `.ema(0.95)` for hello-GPT.
+    ///   - targetNorm: the modular norm of each update before the learning rate.
+    public static func modular(
+        module: any Module, learningRate: Schedule, momentum: Momentum = .none, targetNorm: Double = 1,
+        weightDecay: Double = 0
+    ) throws -> Optimizer {
+        try Optimizer(module: module, groups: [
+            ParameterGroup(
+                "modular", rule: .dualized(momentum: momentum, layout: .modular(targetNorm: targetNorm), norm: .atom, step: .unconstrained),
+                learningRate: learningRate, weightDecay: weightDecay),
+        ])
+    }
+
+    /// Muon [Jordan et al. 2024]: hidden matrices get Nesterov momentum, Newton–Schulz
+    /// orthogonalization and the scale max(1, rows/cols)^½; embeddings, the head, biases and gains get AdamW.
+    ///
+    /// This is the per-atom layout with the `spectralMax` norm of ``MatrixNorm``, whose duality map is
+    /// exactly max(1, √(out/in))·UVᵀ. The head is the network's last atom.
+    public static func muon(
+        module: any Module, learningRate: Schedule = .constant(0.02), momentum: Double = 0.95,
+        weightDecay: Double = 0, orthogonalizer: any Orthogonalizer = MuonNewtonSchulz(),
+        adamLearningRate: Schedule = .constant(3e-4), adamBetas: (Double, Double) = (0.9, 0.95),
+        adamEpsilon: Double = 1e-8, adamWeightDecay: Double = 0
+    ) throws -> Optimizer {
+        let head = module.weightNames.last ?? ""
+        return try Optimizer(module: module, groups: [
+            ParameterGroup(
+                "muon", selects: { name, atom in name != head && (atom is Linear || atom is Conv2D) },
+                rule: .dualized(
+                    momentum: .nesterov(momentum), layout: .perAtom(scale: 1),
+                    norm: .matrix(.spectralMax, orthogonalizer: orthogonalizer), step: .unconstrained),
+                learningRate: learningRate, weightDecay: weightDecay),
+            ParameterGroup(
+                "adamw", rule: .adamW(beta1: adamBetas.0, beta2: adamBetas.1, epsilon: adamEpsilon),
+                learningRate: adamLearningRate, weightDecay: adamWeightDecay),
+        ])
+    }
+
+    /// Scion [Pethick et al. 2025]: EMA momentum d ← (1−α)·d + α·g, a linear minimization oracle per
+    /// layer — spectral for hidden matrices, sign for the head, the embedding's own norm (each
+    /// embedding vector scaled to √d, Scion's transposed ColNorm) — and radii per layer group.
+    ///
+    /// Constrained (SCG): w ← (1 − η)·w − η·ρ·u; unconstrained (uSCG): w ← w − η·ρ·u.
+    public static func scion(
+        module: any Module, learningRate: Schedule, alpha: Double = 0.1, constrained: Bool = true,
+        hiddenRadius: Double = 50, headRadius: Double = 3000, embedRadius: Double? = nil,
+        orthogonalizer: any Orthogonalizer = MuonNewtonSchulz()
+    ) throws -> Optimizer {
+        let head = module.weightNames.last ?? ""
+        func group(_ label: String, _ norm: NormChoice, _ radius: Double,
+                   _ selects: @escaping @Sendable (String, any Atom) -> Bool) -> ParameterGroup {
+            ParameterGroup(
+                label, selects: selects,
+                rule: .dualized(
+                    momentum: .ema(1 - alpha), layout: .perAtom(scale: constrained ? 1 : radius), norm: norm,
+                    step: constrained ? .constrained(radius: radius) : .unconstrained),
+                learningRate: learningRate)
+        }
+        return try Optimizer(module: module, groups: [
+            group("head", .matrix(.sign, orthogonalizer: orthogonalizer), headRadius) { name, _ in name == head },
+            group("embed", .atom, embedRadius ?? hiddenRadius) { _, atom in atom is Embed },
+            group("hidden", .matrix(.spectral, orthogonalizer: orthogonalizer), hiddenRadius) { _, _ in true },
+        ])
+    }
+
+    /// AdamW in standard parametrization (every weight, one learning rate).
+    public static func adamW(
+        module: any Module, learningRate: Schedule, betas: (Double, Double) = (0.9, 0.999),
+        epsilon: Double = 1e-8, weightDecay: Double = 0
+    ) throws -> Optimizer {
+        try Optimizer(module: module, groups: [
+            ParameterGroup("adamw", rule: .adamW(beta1: betas.0, beta2: betas.1, epsilon: epsilon),
+                           learningRate: learningRate, weightDecay: weightDecay),
+        ])
+    }
+
+    /// SGD with momentum in standard parametrization.
+    public static func sgd(
+        module: any Module, learningRate: Schedule, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0
+    ) throws -> Optimizer {
+        try Optimizer(module: module, groups: [
+            ParameterGroup("sgd", rule: .sgd(momentum: momentum, nesterov: nesterov),
+                           learningRate: learningRate, weightDecay: weightDecay),
+        ])
+    }
+
+    /// Modula's earlier recipe: Adam's moment estimate, normalized in the modular norm, with decoupled decay.
+    public static func adamThenDualize(
+        module: any Module, learningRate: Schedule, betas: (Double, Double) = (0.9, 0.99), epsilon: Double = 1e-8,
+        weightDecay: Double = 0, targetNorm: Double = 1
+    ) throws -> Optimizer {
+        try Optimizer(module: module, groups: [
+            ParameterGroup(
+                "adam-modular",
+                rule: .adamThenDualize(beta1: betas.0, beta2: betas.1, epsilon: epsilon, layout: .modular(targetNorm: targetNorm)),
+                learningRate: learningRate, weightDecay: weightDecay),
+        ])
+    }
+}
