@@ -33,10 +33,11 @@ let package = Package(
         ),
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
         .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
+        .target(name: "ModulaExamples", dependencies: ["Modula", "ModulaData"], path: "Examples/ModulaExamples"),
         .executableTarget(
             name: "modula-examples",
             dependencies: [
-                "Modula", "ModulaData",
+                "ModulaExamples", "Modula", "ModulaData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/modula-examples"
@@ -48,5 +49,6 @@ let package = Package(
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["ModulaExamples"]),
     ]
 )

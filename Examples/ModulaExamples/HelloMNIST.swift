@@ -1,0 +1,68 @@
+import Modula
+import ModulaData
+
+/// Modula's hello-MNIST recipe on Fashion-MNIST: the hello-world MLP trained with dualized updates
+/// on images/255 against one-hot targets with mean-squared error, batches of 128 drawn from the
+/// whole training set.
+public enum HelloMNIST {
+    public struct Configuration: Sendable {
+        public var steps = 1000
+        public var batch = 128
+        public var width = 256
+        public var learningRate = 0.1
+        /// Linear decay to zero (as in hello-world) instead of a constant rate.
+        public var decay = true
+        public var seed: UInt64 = 0
+        /// A folder of MNIST-format IDX files instead of the Fashion-MNIST package.
+        public var dataDirectory: String? = nil
+        /// Use only the first `limit` images of each split.
+        public var limit: Int? = nil
+        public init() {}
+        public static var quick: Configuration {
+            var c = Configuration()
+            c.steps = 150; c.width = 64; c.limit = 6000
+            return c
+        }
+    }
+
+    /// Trains and returns `test_accuracy`, `train_loss`, `images_per_second` and `seconds`.
+    public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        let loadStart = now()
+        let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
+        env.log("loaded \(data.count(.train)) training and \(data.count(.test)) test images in \(formatted(now() - loadStart, digits: 2)) s")
+        var rng = RandomGenerator(seed: c.seed)
+        let mlp = MLP(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
+        var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
+        let schedule: Schedule = c.decay ? .linearDecay(c.learningRate, steps: c.steps) : .constant(c.learningRate)
+        var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)
+        var progress = env.progress(total: c.steps, label: "hello-mnist", itemsPerStep: c.batch)
+        var losses: [Double] = []
+        var trainingSeconds = 0.0
+        for step in 0..<c.steps {
+            let (images, labels) = data.batch(size: c.batch, using: &rng)
+            let targets = oneHot(labels, classes: data.classCount, as: Float.self)
+            let t0 = now()
+            let (loss, grads) = try valueWithGradient(at: weights) { w in
+                meanSquaredError(try mlp.forward([images], weights: w[...])[0], targets)
+            }
+            try optimizer.update(&weights, gradients: grads)
+            trainingSeconds += now() - t0
+            losses.append(Double(loss.scalar))
+            progress?.update(step: step, loss: losses.last!)
+        }
+        progress?.finish()
+        let testAccuracy = try evaluate(mlp, weights, data)
+        env.log("test accuracy \(formatted(100 * testAccuracy, digits: 2)) % after \(c.steps) steps")
+
+        var plot = LinePlot(title: "hello-MNIST: training loss", xLabel: "step", yLabel: "MSE loss", yScale: .log10)
+        plot.add("batch loss", y: losses)
+        try env.write(plot, "hello-mnist-loss.svg")
+
+        var result = ExampleResult("hello-mnist")
+        result.add("test_accuracy", testAccuracy)
+        result.add("train_loss", losses.suffix(50).reduce(0, +) / Double(Swift.min(50, losses.count)))
+        result.add("images_per_second", Double(c.steps * c.batch) / trainingSeconds, digits: 0)
+        result.add("seconds", trainingSeconds, digits: 2)
+        return result
+    }
+}

@@ -1,0 +1,62 @@
+import Modula
+import ModulaData
+
+/// Modula's hello-world: an MLP fitted to Gaussian targets with dualized gradient descent.
+///
+/// MLP 784→256→256→10, mean-squared error on 128 Gaussian inputs and targets (full batch),
+/// learning rate 0.1·(1 − step/steps), no momentum. Modula reports loss 0.979 at step 0 and
+/// 0.000025 at step 900.
+public enum HelloWorld {
+    public struct Configuration: Sendable {
+        public var steps = 1000
+        public var batch = 128
+        public var input = 784
+        public var width = 256
+        public var output = 10
+        public var learningRate = 0.1
+        public var seed: UInt64 = 0
+        public init() {}
+        /// The reduced form the tests run.
+        public static var quick: Configuration {
+            var c = Configuration()
+            c.steps = 300; c.input = 64; c.width = 64; c.batch = 32
+            return c
+        }
+    }
+
+    /// Trains and returns the `result` with `initial_loss`, `loss_at_900` (when reached), `final_loss`,
+    /// `steps_per_second` and `seconds`.
+    public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        var rng = RandomGenerator(seed: c.seed)
+        let mlp = MLP(input: c.input, width: c.width, output: c.output, depth: 3)
+        env.log("\(mlp)")
+        var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
+        let x = Tensor<Float>.randomNormal([c.batch, c.input], using: &rng)
+        let y = Tensor<Float>.randomNormal([c.batch, c.output], using: &rng)
+        var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: .linearDecay(c.learningRate, steps: c.steps))
+        var progress = env.progress(total: c.steps, label: "hello-world", itemsPerStep: 1)
+        var losses: [Double] = []
+        let start = now()
+        for step in 0..<c.steps {
+            let (loss, grads) = try valueWithGradient(at: weights) { w in
+                meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
+            }
+            try optimizer.update(&weights, gradients: grads)
+            losses.append(Double(loss.scalar))
+            progress?.update(step: step, loss: losses.last!)
+        }
+        let seconds = now() - start
+        progress?.finish()
+        var plot = LinePlot(title: "hello-world: training loss", xLabel: "step", yLabel: "loss", yScale: .log10)
+        plot.add("modular-norm descent", y: losses)
+        try env.write(plot, "hello-world-loss.svg")
+
+        var result = ExampleResult("hello-world")
+        result.add("initial_loss", losses[0])
+        if losses.count > 900 { result.add("loss_at_900", losses[900], digits: 8) }
+        result.add("final_loss", losses.last!, digits: 8)
+        result.add("steps_per_second", Double(c.steps) / seconds, digits: 1)
+        result.add("seconds", seconds, digits: 2)
+        return result
+    }
+}
