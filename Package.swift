@@ -48,5 +48,6 @@ let package = Package(
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
+        .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData"]),
     ]
 )

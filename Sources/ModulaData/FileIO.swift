@@ -53,11 +53,12 @@ enum FileIO {
         guard fstat(fd, &info) == 0 else { throw .cannotRead(path: path, reason: lastError()) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotRead(path: path, reason: "it is a directory") }
 
-        // Regular files report their size; pipes and devices report 0 and are read until end of file.
-        var buffer = [UInt8](repeating: 0, count: max(Int(info.st_size), 1 << 16))
+        // Regular files report their size (one more byte lets the first read reach end of file);
+        // pipes and devices report 0 and are read until end of file.
+        var buffer = [UInt8](repeating: 0, count: max(Int(info.st_size) + 1, 1 << 16))
         var used = 0
         while true {
-            if used == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            if used == buffer.count { grow(&buffer, to: 2 * buffer.count) }
             let n = buffer.withUnsafeMutableBytes { raw in
                 read(fd, raw.baseAddress! + used, raw.count - used)
             }
@@ -70,6 +71,21 @@ enum FileIO {
         }
         buffer.removeSubrange(used...)
         return buffer
+    }
+
+    /// Lengthens `array` to `count` bytes, keeping its contents (the new bytes are zero).
+    ///
+    /// Copies with `memcpy`: `append(contentsOf:)` of a generic sequence runs byte by byte in debug builds.
+    static func grow(_ array: inout [UInt8], to count: Int) {
+        let old = array.count
+        precondition(count >= old)
+        array = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            array.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            }
+            (buffer.baseAddress! + old).initialize(repeating: 0, count: count - old)
+            initialized = count
+        }
     }
 
     /// Replaces the file at `path` (creating it if needed) with `bytes`.

@@ -125,7 +125,7 @@ public enum Gzip {
                 fed += n
             }
             if produced == output.count {
-                output.append(contentsOf: repeatElement(0, count: output.count))
+                FileIO.grow(&output, to: 2 * output.count)
             }
             let room = min(output.count - produced, 1 << 30)
             status = output.withUnsafeMutableBufferPointer { out in
