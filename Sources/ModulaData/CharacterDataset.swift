@@ -38,7 +38,10 @@ public struct CharacterDataset: Sendable {
 
     /// Tokenizes `text` and splits it: the first `⌊trainFraction · n⌋` characters train, the rest validate.
     ///
-    /// - Parameter source: where the text came from, used in messages.
+    /// - Parameters:
+    ///   - text: the whole text.
+    ///   - trainFraction: the share of characters in the training split, in (0, 1].
+    ///   - source: where the text came from, used in messages.
     /// - Throws: ``DataError/emptyText(source:)`` when the text or its training part is empty.
     public init(text: String, trainFraction: Double = 0.9, source: String = "text") throws(DataError) {
         precondition(trainFraction > 0 && trainFraction <= 1, "CharacterDataset: trainFraction must be in (0, 1], got \(trainFraction)")

@@ -32,14 +32,19 @@ public enum Gzip {
 
     /// Writes `bytes` to `path` as a gzip file (replacing any existing file).
     ///
-    /// - Parameter level: zlib's compression level, 0 (store) to 9 (smallest).
+    /// - Parameters:
+    ///   - bytes: the uncompressed contents.
+    ///   - path: the file to create or replace.
+    ///   - level: zlib's compression level, 0 (store) to 9 (smallest).
     public static func writeFile(_ bytes: [UInt8], toPath path: String, level: Int = 6) throws(DataError) {
         try FileIO.writeBytes(compress(bytes, level: level), toPath: path)
     }
 
     /// Decompresses a gzip or zlib stream (detected from its header), including concatenated gzip members.
     ///
-    /// - Parameter source: the name used in error messages (usually the file the bytes came from).
+    /// - Parameters:
+    ///   - data: the compressed bytes.
+    ///   - source: the name used in error messages (usually the file the bytes came from).
     /// - Throws: ``DataError/corruptCompressedData(path:reason:)`` naming zlib's diagnosis, or
     ///   ``DataError/truncatedCompressedData(path:)`` when the stream stops before its end marker.
     public static func decompress(_ data: [UInt8], source: String = "<memory>") throws(DataError) -> [UInt8] {
@@ -51,7 +56,9 @@ public enum Gzip {
 
     /// Compresses `bytes` into a gzip stream (what the `gzip` command writes).
     ///
-    /// - Parameter level: zlib's compression level, 0 (store) to 9 (smallest).
+    /// - Parameters:
+    ///   - bytes: the uncompressed contents.
+    ///   - level: zlib's compression level, 0 (store) to 9 (smallest).
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> [UInt8] {
         precondition((0...9).contains(level), "Gzip.compress: level must be in 0...9, got \(level)")
         var stream = z_stream()

@@ -127,6 +127,7 @@ public struct Heatmap: SVGPlot {
         try FileIO.writeBytes(png(scale: scale), toPath: path)
     }
 
+    /// Draws the title, the image, its shape and the color bar inside the given rectangle.
     public func svgElements(x ox: Double, y oy: Double, width: Double, height: Double) -> String {
         var s = SVGWriter()
         let c = CFormat.coordinate

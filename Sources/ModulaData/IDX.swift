@@ -36,8 +36,10 @@ public struct IDXArray: Equatable, Sendable {
 
     /// Reads an unsigned-byte IDX file of any rank (gzipped or plain).
     ///
-    /// - Parameter expectedRank: when given, a file of another rank is rejected with an error naming
-    ///   the expected magic number.
+    /// - Parameters:
+    ///   - path: the file, gzipped or plain.
+    ///   - expectedRank: when given, a file of another rank is rejected with an error naming
+    ///     the expected magic number.
     /// - Throws: ``DataError`` naming the file: unreadable, damaged compression, a wrong magic number or
     ///   element type, or a length that disagrees with the dimensions in the header.
     public static func read(atPath path: String, expectedRank: Int? = nil) throws(DataError) -> IDXArray {
@@ -56,7 +58,10 @@ public struct IDXArray: Equatable, Sendable {
 
     /// Parses the bytes of an IDX file.
     ///
-    /// - Parameter source: the name used in error messages.
+    /// - Parameters:
+    ///   - bytes: the uncompressed file contents.
+    ///   - source: the name used in error messages.
+    ///   - expectedRank: when given, another rank is rejected (see ``read(atPath:expectedRank:)``).
     public static func decode(_ bytes: [UInt8], source: String = "<memory>", expectedRank: Int? = nil) throws(DataError) -> IDXArray {
         let what: String
         switch expectedRank {
@@ -116,7 +121,9 @@ public struct IDXArray: Equatable, Sendable {
 
     /// Writes this array as an IDX file, gzipped when `compressed` is true.
     ///
-    /// - Parameter compressed: defaults to whether `path` ends in `.gz`.
+    /// - Parameters:
+    ///   - path: the file to create or replace.
+    ///   - compressed: defaults to whether `path` ends in `.gz`.
     public func write(toPath path: String, compressed: Bool? = nil) throws(DataError) {
         if compressed ?? path.hasSuffix(".gz") {
             try Gzip.writeFile(encoded, toPath: path)

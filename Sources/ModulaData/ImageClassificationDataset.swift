@@ -164,7 +164,9 @@ extension ImageClassificationDataset {
     /// `dataset-fashion-mnist` installs them) or plain (`train-images-idx3-ubyte`). Any directory in the
     /// MNIST layout works, so the original MNIST digits load the same way (see ``mnistFormat(directory:name:classNames:limit:)``).
     ///
-    /// - Parameter limit: read at most this many images of each split (for tests and smoke runs).
+    /// - Parameters:
+    ///   - directory: where the files are; by default where Debian's package installs them.
+    ///   - limit: keep only the first `limit` images of each split (for tests and smoke runs).
     /// - Throws: ``DataError/missingDataset(name:lookedFor:remedy:)`` listing the files looked for and the
     ///   `apt-get install dataset-fashion-mnist` line when they are absent; other ``DataError``s when a
     ///   file is damaged.
@@ -176,12 +178,14 @@ extension ImageClassificationDataset {
     /// `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each gzipped (`.gz`) or plain.
     ///
     /// - Parameters:
+    ///   - directory: where the four files are.
     ///   - name: the dataset's name in messages.
     ///   - classNames: the class names indexed by label; labels outside their range are an error.
-    ///   - limit: read at most this many images of each split.
+    ///   - limit: keep only the first `limit` images of each split.
     public static func mnistFormat(
         directory: String, name: String = "MNIST-format dataset", classNames: [String] = digitClassNames, limit: Int? = nil
     ) throws(DataError) -> ImageClassificationDataset {
+        precondition((limit ?? 0) >= 0, "\(name): limit must not be negative, got \(limit!)")
         let stems = [idxStems.trainImages, idxStems.trainLabels, idxStems.testImages, idxStems.testLabels]
         var paths: [String] = []
         var lookedFor: [String] = []
@@ -195,8 +199,8 @@ extension ImageClassificationDataset {
             if directory != fashionMNISTDirectory {
                 remedy += " (which puts them in \(fashionMNISTDirectory)), or put these four IDX files in \(directory)"
             }
-            let place = FileIO.isDirectory(directory) ? "in \(directory)" : "directory \(directory) does not exist"
-            throw .missingDataset(name: "\(name) (\(place))", lookedFor: lookedFor, remedy: remedy)
+            if !FileIO.isDirectory(directory) { remedy = "the directory \(directory) does not exist; " + remedy }
+            throw .missingDataset(name: name, lookedFor: lookedFor, remedy: remedy)
         }
 
         func load(images imagePath: String, labels labelPath: String) throws(DataError) -> (pixels: [UInt8], labels: [Int], rows: Int, columns: Int) {

@@ -261,6 +261,7 @@ public struct LinePlot: SVGPlot {
         add(name, x: y.indices.map(Double.init), y: y, color: color, dashed: dashed, markers: markers)
     }
 
+    /// Draws the title, axes, grid, lines and legend inside the given rectangle.
     public func svgElements(x ox: Double, y oy: Double, width: Double, height: Double) -> String {
         var s = SVGWriter()
         let font = 12.0
@@ -407,6 +408,7 @@ public struct PlotGrid: SVGPlot {
         (cell.width * Double(columns), cell.height * Double(rows) + (title.isEmpty ? 0 : 36))
     }
 
+    /// Draws the title and each panel in its cell of the given rectangle.
     public func svgElements(x ox: Double, y oy: Double, width: Double, height: Double) -> String {
         var s = SVGWriter()
         let titleHeight = title.isEmpty ? 0.0 : 36

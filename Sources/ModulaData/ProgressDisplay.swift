@@ -40,6 +40,9 @@ public struct ProgressDisplay {
     /// A display for a run of `total` steps, starting its clock now.
     ///
     /// - Parameters:
+    ///   - total: the number of steps in the run.
+    ///   - label: a prefix naming the run.
+    ///   - itemsPerStep: examples or tokens per step, for the throughput; with 1 the rate is in steps/s.
     ///   - every: how often to print a line when not on a terminal; defaults to a twentieth of the run.
     ///   - redrawInPlace: defaults to whether standard output is a terminal (`isatty`).
     ///   - output: where text goes; defaults to standard output.
@@ -61,6 +64,7 @@ public struct ProgressDisplay {
     /// Reports that step `step` (0-based, as in `for step in 0..<total`) has finished.
     ///
     /// - Parameters:
+    ///   - step: the index of the step just finished.
     ///   - loss: the latest loss, if any.
     ///   - extra: more text for the end of the line (for example a validation accuracy).
     public mutating func update(step: Int, loss: Double? = nil, extra: String = "") {
