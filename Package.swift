@@ -50,5 +50,6 @@ let package = Package(
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
         .testTarget(name: "ExamplesTests", dependencies: ["ModulaExamples"]),
+        .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData"]),
     ]
 )
