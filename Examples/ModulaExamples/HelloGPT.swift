@@ -1,0 +1,123 @@
+import Modula
+import ModulaData
+
+/// Modula's hello-GPT: a character-level transformer trained with EMA momentum and one `dualize`
+/// of the whole network per step.
+///
+/// Defaults are the notebook's: context 64, batch 12, 4 heads, dimension 128, query/value dimension 32,
+/// 4 blocks, momentum 0.95, learning rate 0.1·(1 − step/2001), 2001 steps. On tiny-Shakespeare Modula
+/// reports validation loss 4.18 at step 0 and 1.8968 at step 2000.
+public enum HelloGPT {
+    public struct Configuration: Sendable {
+        /// A text file; `nil` uses Debian's fortunes files.
+        public var textPath: String? = nil
+        public var steps = 2001
+        public var batch = 12
+        public var context = 64
+        public var heads = 4
+        public var dimension = 128
+        public var headDimension = 32
+        public var blocks = 4
+        public var learningRate = 0.1
+        public var momentum = 0.95
+        /// Validation batches averaged for each validation loss.
+        public var validationBatches = 20
+        /// Steps between validation losses.
+        public var validationEvery = 200
+        /// Characters to sample at the end, and the sampling temperature.
+        public var sampleLength = 300
+        public var temperature = 0.8
+        public var seed: UInt64 = 0
+        /// Text given directly (used by tests instead of a file).
+        public var text: String? = nil
+        public init() {}
+        public static var quick: Configuration {
+            var c = Configuration()
+            c.steps = 60; c.dimension = 32; c.headDimension = 8; c.heads = 2; c.blocks = 2
+            c.context = 16; c.batch = 8; c.validationBatches = 4; c.validationEvery = 30; c.sampleLength = 40
+            return c
+        }
+    }
+
+    /// Trains and returns `initial_val_loss`, `val_loss`, `train_loss`, `tokens_per_second`, `seconds`.
+    public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        let data: CharacterDataset
+        if let text = c.text { data = try CharacterDataset(text: text, source: "text") } else {
+            data = try CharacterDataset.load(path: c.textPath)
+        }
+        env.log("text: \(data.source) — \(data.tokens.count) characters, vocabulary \(data.vocabularySize)")
+        let gpt = GPT(vocabulary: data.vocabularySize, heads: c.heads, dimension: c.dimension,
+                      queryDimension: c.headDimension, valueDimension: c.headDimension, blocks: c.blocks)
+        env.log("GPT: \(gpt.atomCount) atoms, mass \(gpt.mass), sensitivity \(gpt.sensitivity), \(gpt.parameterCount) weights")
+        var rng = RandomGenerator(seed: c.seed)
+        var weights: [Tensor<Float>] = gpt.initialize(using: &rng)
+        var optimizer = try Optimizer<Float>.modular(
+            module: gpt, learningRate: .linearDecay(c.learningRate, steps: c.steps), momentum: .ema(c.momentum))
+
+        func loss(_ w: [Tensor<Float>], _ inputs: [Int], _ targets: [Int], batch: Int) throws -> Tensor<Float> {
+            let logits = try gpt.forward([idTensor(inputs, shape: [batch, c.context])], weights: w[...])[0]
+            return crossEntropy(logits: logits, labels: targets)
+        }
+        func validationLoss() throws -> Double {
+            var vrng = RandomGenerator(seed: 12345)  // the same batches every time
+            var total = 0.0
+            for _ in 0..<c.validationBatches {
+                let (x, y) = data.batch(size: c.batch, context: c.context, split: .validation, using: &vrng)
+                total += Double(try loss(weights, x, y, batch: c.batch).scalar)
+            }
+            return total / Double(c.validationBatches)
+        }
+
+        let initialValidation = try validationLoss()
+        env.log("step 0: validation loss \(formatted(initialValidation, digits: 4))")
+        var progress = env.progress(total: c.steps, label: "hello-gpt", itemsPerStep: c.batch * c.context)
+        var trainLosses: [Double] = [], validation: [(Int, Double)] = [(0, initialValidation)]
+        var trainingSeconds = 0.0
+        for step in 0..<c.steps {
+            let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
+            let t0 = now()
+            let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch) }
+            try optimizer.update(&weights, gradients: grads)
+            trainingSeconds += now() - t0
+            trainLosses.append(Double(value.scalar))
+            if (step + 1) % c.validationEvery == 0 || step == c.steps - 1 {
+                validation.append((step + 1, try validationLoss()))
+            }
+            progress?.update(step: step, loss: trainLosses.last!,
+                             extra: "val \(formatted(validation.last!.1, digits: 3))")
+        }
+        progress?.finish()
+
+        let sample = try generate(gpt, weights, data, length: c.sampleLength, temperature: c.temperature, context: c.context, rng: &rng)
+        env.log("sample (temperature \(c.temperature)):\n\(sample)\n")
+
+        var plot = LinePlot(title: "hello-GPT: loss", xLabel: "step", yLabel: "cross-entropy")
+        plot.add("train (batch)", y: trainLosses)
+        plot.add("validation", x: validation.map { Double($0.0) }, y: validation.map(\.1), markers: true)
+        try env.write(plot, "hello-gpt-loss.svg")
+
+        var result = ExampleResult("hello-gpt")
+        result.add("initial_val_loss", initialValidation)
+        result.add("val_loss", validation.last!.1)
+        result.add("train_loss", trainLosses.suffix(100).reduce(0, +) / Double(Swift.min(100, trainLosses.count)))
+        result.add("tokens_per_second", Double(c.steps * c.batch * c.context) / trainingSeconds, digits: 0)
+        result.add("seconds", trainingSeconds, digits: 2)
+        return result
+    }
+
+    /// Samples `length` characters after a newline, at the given temperature.
+    static func generate(_ gpt: any Module, _ w: [Tensor<Float>], _ data: CharacterDataset, length: Int,
+                         temperature: Double, context: Int, rng: inout RandomGenerator) throws -> String {
+        var ids = (try? data.encode("\n")) ?? [0]
+        for _ in 0..<length {
+            let window = Array(ids.suffix(context))
+            let logits = try gpt.forward([idTensor(window, shape: [1, window.count])], weights: w[...])[0]
+            let last = logits.slice(axis: 1, (window.count - 1)..<window.count).reshaped([-1])
+            let p = (last * Float(1 / Swift.max(temperature, 1e-3))).softmax().scalars
+            var u = Float(rng.nextUnitDouble()), choice = p.count - 1
+            for (i, pi) in p.enumerated() { u -= pi; if u <= 0 { choice = i; break } }
+            ids.append(choice)
+        }
+        return data.decode(ids.dropFirst())
+    }
+}
