@@ -1,0 +1,152 @@
+// Odd quintic matrix iterations X ← aX + b(XXᵀ)X + c(XXᵀ)²X [DESIGN §6].
+
+/// The coefficients of one step `X ← a·X + b·(X Xᵀ) X + c·(X Xᵀ)² X`, which maps every singular
+/// value σ of `X` to `p(σ) = a σ + b σ³ + c σ⁵` and leaves the singular vectors alone.
+public struct QuinticStep: Sendable, Hashable, CustomStringConvertible {
+    /// The linear coefficient.
+    public var a: Double
+    /// The cubic coefficient.
+    public var b: Double
+    /// The quintic coefficient.
+    public var c: Double
+
+    /// A step with the given coefficients.
+    public init(_ a: Double, _ b: Double, _ c: Double) {
+        self.a = a
+        self.b = b
+        self.c = c
+    }
+
+    /// `p(σ) = a σ + b σ³ + c σ⁵`, the step's action on one singular value.
+    public func callAsFunction(_ sigma: Double) -> Double {
+        let s2 = sigma * sigma
+        return sigma * (a + s2 * (b + c * s2))
+    }
+
+    public var description: String { "(\(a), \(b), \(c))" }
+}
+
+/// An ``Orthogonalizer`` that runs a fixed schedule of odd quintic steps on `G / ‖G‖_F`.
+///
+/// Conforming types supply the ``schedule`` (and optionally a ``normalizationSafety``); the
+/// protocol supplies ``orthogonalize(_:)``. A custom schedule is one small type:
+///
+/// ```swift
+/// struct NewtonSchulz3: PolynomialOrthogonalizer {   // the classical cubic (3/2, −1/2)
+///     var name: String { "newton-schulz" }
+///     var schedule: [QuinticStep] { Array(repeating: QuinticStep(1.5, -0.5, 0), count: 12) }
+/// }
+/// ```
+///
+/// The iteration works on the orientation with the smaller Gram matrix: for an m×n input with
+/// k = min(m, n) and L = max(m, n), each step issues one SYRK for the Gram matrix A (k²L FLOPs),
+/// one SYRK for `b·A + c·A²` (k³ FLOPs, as A is symmetric) and one SYMM/GEMM for the update
+/// (2k²L FLOPs): 3k²L + k³ FLOPs, 4n³ for a square matrix (a plain GEMM version issues 6n³).
+/// Four work buffers are allocated once per call and reused by every step.
+public protocol PolynomialOrthogonalizer: Orthogonalizer {
+    /// The steps, in the order they are applied.
+    var schedule: [QuinticStep] { get }
+    /// Extra divisor on the initial normalization, `X₀ = G / (‖G‖_F · normalizationSafety)`; 1 by default.
+    var normalizationSafety: Double { get }
+}
+
+extension PolynomialOrthogonalizer {
+    public var normalizationSafety: Double { 1 }
+
+    /// Applies ``schedule`` to `g / (‖g‖_F · normalizationSafety)`.
+    ///
+    /// A zero matrix gives zeros; a matrix with a NaN or infinite entry gives all NaN (so that a broken
+    /// gradient stays visible); any other matrix, however tiny or huge, gives the same result as its
+    /// rescaled copies.
+    public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
+        precondition(
+            g.rank == 2,
+            "\(name).orthogonalize: needs a matrix (rank 2), got shape \(g.shape); reshape convolution kernels or batches to matrices first")
+        // A public generic called from another module (or through `any Orthogonalizer`) runs unspecialized,
+        // with element loops through witness tables (STYLE: 10–100× slower). Route the two scalar types
+        // to specialized copies of the kernel.
+        if let g = g as? Tensor<Float> {
+            return QuinticIteration.run(g, schedule: schedule, safety: Float(normalizationSafety)) as! Tensor<S>
+        }
+        if let g = g as? Tensor<Double> {
+            return QuinticIteration.run(g, schedule: schedule, safety: normalizationSafety) as! Tensor<S>
+        }
+        return QuinticIteration.run(g, schedule: schedule, safety: S(normalizationSafety))
+    }
+}
+
+enum QuinticIteration {
+    static func run<S: TensorScalar>(_ g: Tensor<S>, schedule: [QuinticStep], safety: S) -> Tensor<S> {
+        let (m, n) = (g.shape[0], g.shape[1])
+        if m == 0 || n == 0 { return .zeros(g.shape) }
+        // Wide (m ≤ n): A = X Xᵀ (m×m), X ← a X + B X.  Tall: A = Xᵀ X (n×n), X ← a X + X B.
+        let wide = m <= n
+        let k = wide ? m : n, long = wide ? n : m
+        let count = m * n
+        var x = Tensor<S>(uninitializedShape: [m, n]), y = Tensor<S>(uninitializedShape: [m, n])
+        var gram = Tensor<S>(uninitializedShape: [k, k]), poly = Tensor<S>(uninitializedShape: [k, k])
+
+        // X₀ = G / (‖G‖_F · safety).
+        let largest = g.withUnsafeBufferPointer { MatrixScaling.largestMagnitude($0) }
+        guard let largest else { return Tensor(repeating: .nan, shape: g.shape) }
+        if largest == 0 { return .zeros(g.shape) }
+        g.withUnsafeBufferPointer { gp in
+            x.withUnsafeMutableBufferPointer { xp in
+                MatrixScaling.normalize(gp, largest: largest, into: xp, safety: safety)
+            }
+        }
+
+        var resultInY = false
+        x.withUnsafeMutableBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                gram.withUnsafeMutableBufferPointer { ab in
+                    poly.withUnsafeMutableBufferPointer { bb in
+                        var cur = xb.baseAddress!, next = yb.baseAddress!
+                        let A = ab.baseAddress!, B = bb.baseAddress!
+                        for step in schedule {
+                            let (a, b, c) = (S(step.a), S(step.b), S(step.c))
+                            // A = X Xᵀ or Xᵀ X (upper triangle), then mirrored: SYRK reads A as a general matrix.
+                            S.syrk(trans: !wide, n: k, k: long, alpha: 1, a: cur, lda: n, beta: 0, c: A, ldc: k)
+                            mirrorUpper(A, k)
+                            // B = b·A + c·A², with A² = A Aᵀ by SYRK (upper triangle).
+                            B.update(from: A, count: k * k)
+                            S.syrk(trans: false, n: k, k: k, alpha: c, a: A, lda: k, beta: b, c: B, ldc: k)
+                            if wide {
+                                // next = B · X (SYMM reads B's upper triangle).
+                                S.symm(m: k, n: n, alpha: 1, a: B, lda: k, b: cur, ldb: n, beta: 0, c: next, ldc: n)
+                            } else {
+                                // next = X · B (BLAS SYMM with B on the right is not wrapped; GEMM on the full B).
+                                mirrorUpper(B, k)
+                                S.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                                       a: cur, lda: n, b: B, ldb: k, beta: 0, c: next, ldc: n)
+                            }
+                            S.axpy(count, a, cur, next)  // next += a·X
+                            swap(&cur, &next)
+                        }
+                        resultInY = cur == yb.baseAddress!
+                    }
+                }
+            }
+        }
+        return resultInY ? y : x
+    }
+
+    /// Copies the upper triangle of a k×k row-major matrix into its lower triangle, in cache-sized tiles.
+    static func mirrorUpper<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, _ k: Int) {
+        let tile = 32
+        var i0 = 0
+        while i0 < k {
+            let i1 = Swift.min(i0 + tile, k)
+            var j0 = 0
+            while j0 <= i0 {
+                let j1 = Swift.min(j0 + tile, k)
+                for i in i0..<i1 {
+                    let row = p + i * k
+                    for j in j0..<Swift.min(j1, i) { row[j] = p[j * k + i] }
+                }
+                j0 += tile
+            }
+            i0 += tile
+        }
+    }
+}
