@@ -162,10 +162,10 @@ struct ExtensionTests {
     @Test("a custom atom composes with built-ins and gets dualize, norm and printing")
     func customAtom() throws {
         let net = Sequential {
-            Linear(in: 4, out: 6)
+            Linear(in: 4, out: 6, orthogonalizer: exact)
             Scale(width: 6).named("scale")
             ReLU()
-            Linear(in: 6, out: 2)
+            Linear(in: 6, out: 2, orthogonalizer: exact)
         }
         #expect(net.weightNames == ["0.weight", "scale.weight", "3.weight"])
         #expect(net.atomCount == 3 && net.mass == 3)

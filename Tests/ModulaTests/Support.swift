@@ -37,13 +37,13 @@ func randomNetwork(width d: Int, depth: Int, _ rng: inout RandomGenerator) -> Ra
     switch choice {
     case 0:
         let m = Double(1 + rng.nextInt(below: 3))
-        return RandomNetwork(module: Linear(in: d, out: d, mass: m), mass: m, sensitivity: 1)
+        return RandomNetwork(module: Linear(in: d, out: d, orthogonalizer: exact, mass: m), mass: m, sensitivity: 1)
     case 1:
         return RandomNetwork(module: ReLU(), mass: 0, sensitivity: 1)
     case 2:
         let norms: [MatrixNorm] = [.spectral, .columnNorm, .rowNorm, .sign, .spectralMax]
         let n = norms[rng.nextInt(below: norms.count)]
-        return RandomNetwork(module: Linear(in: d, out: d, norm: n), mass: 1, sensitivity: 1)
+        return RandomNetwork(module: Linear(in: d, out: d, norm: n, orthogonalizer: exact), mass: 1, sensitivity: 1)
     case 3:  // composition
         let a = randomNetwork(width: d, depth: depth - 1, &rng), b = randomNetwork(width: d, depth: depth - 1, &rng)
         return RandomNetwork(module: a.module.then(b.module), mass: a.mass + b.mass, sensitivity: a.sensitivity * b.sensitivity)
@@ -107,3 +107,6 @@ func gradientCheck(
     }
     return (diff / Swift.max(scale, 1e-30)).squareRoot()
 }
+
+/// The exact polar factor, for tests that need dualize to be exact.
+let exact = SVDOrthogonalizer()

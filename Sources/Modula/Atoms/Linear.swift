@@ -50,4 +50,4 @@ public struct Linear: Atom {
 }
 
 /// The orthogonalizer atoms use unless told otherwise.
-public let defaultOrthogonalizer: any Orthogonalizer = SVDOrthogonalizer()
+public let defaultOrthogonalizer: any Orthogonalizer = SixStepNewtonSchulz()

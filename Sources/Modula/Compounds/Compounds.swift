@@ -3,17 +3,20 @@
 /// A multilayer perceptron: `depth` ``Linear`` layers with ``ReLU`` between them.
 ///
 /// Weights are named `0.weight`, `2.weight`, … by their position in the chain.
-public func MLP(input: Int, width: Int, output: Int, depth: Int = 3, norm: MatrixNorm = .spectral) -> Sequential {
+public func MLP(
+    input: Int, width: Int, output: Int, depth: Int = 3, norm: MatrixNorm = .spectral,
+    orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
+) -> Sequential {
     precondition(depth >= 1, "MLP: depth must be ≥ 1, got \(depth)")
-    if depth == 1 { return Sequential([Linear(in: input, out: output, norm: norm)]) }
+    if depth == 1 { return Sequential([Linear(in: input, out: output, norm: norm, orthogonalizer: orthogonalizer)]) }
     return Sequential {
-        Linear(in: input, out: width, norm: norm)
+        Linear(in: input, out: width, norm: norm, orthogonalizer: orthogonalizer)
         for _ in 0..<(depth - 2) {
             ReLU()
-            Linear(in: width, out: width, norm: norm)
+            Linear(in: width, out: width, norm: norm, orthogonalizer: orthogonalizer)
         }
         ReLU()
-        Linear(in: width, out: output, norm: norm)
+        Linear(in: width, out: output, norm: norm, orthogonalizer: orthogonalizer)
     }
 }
 
@@ -26,16 +29,19 @@ public func Residual(_ block: any Module, weight alpha: Double) -> Sum {
 
 /// A residual MLP: an input layer, `depth` residual blocks `(1 − 1/L)·x + (1/L)·Linear(ReLU(x))`
 /// whose masses are tared to `blocksMass` together, and an output layer.
-public func ResMLP(input: Int, width: Int, output: Int, depth: Int, blocksMass: Double = 1) -> Sequential {
+public func ResMLP(
+    input: Int, width: Int, output: Int, depth: Int, blocksMass: Double = 1,
+    orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
+) -> Sequential {
     precondition(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
     let blocks = Sequential((0..<depth).map { l in
-        Residual(Sequential([ReLU(), Linear(in: width, out: width).named("linear")]), weight: 1 / Double(depth)).named("\(l)")
+        Residual(Sequential([ReLU(), Linear(in: width, out: width, orthogonalizer: orthogonalizer).named("linear")]), weight: 1 / Double(depth)).named("\(l)")
     })
     return Sequential {
-        Linear(in: input, out: width).named("input")
+        Linear(in: input, out: width, orthogonalizer: orthogonalizer).named("input")
         blocks.tared(blocksMass).named("blocks")
         ReLU()
-        Linear(in: width, out: output).named("output")
+        Linear(in: width, out: output, orthogonalizer: orthogonalizer).named("output")
     }
 }
 
@@ -46,10 +52,11 @@ public func ResMLP(input: Int, width: Int, output: Int, depth: Int, blocksMass: 
 /// `query`, `key`, `value` and `out`.
 public func Attention(
     heads: Int, dimension: Int, queryDimension: Int, valueDimension: Int,
-    softmaxScale: Double = 1, causal: Bool = true, rope: Bool = true
+    softmaxScale: Double = 1, causal: Bool = true, rope: Bool = true,
+    orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
     func projection(_ label: String, _ d: Int) -> Sequential {
-        Sequential([Linear(in: dimension, out: heads * d).named(label), SplitIntoHeads(heads: heads)])
+        Sequential([Linear(in: dimension, out: heads * d, orthogonalizer: orthogonalizer).named(label), SplitIntoHeads(heads: heads)])
     }
     let scores = Sequential {
         Parallel([projection("query", queryDimension), projection("key", queryDimension)])
@@ -62,7 +69,7 @@ public func Attention(
         Parallel([projection("value", valueDimension), scores])
         (1.0 / 3.0) * ApplyAttentionScores()
         MergeHeads()
-        Linear(in: heads * valueDimension, out: dimension).named("out")
+        Linear(in: heads * valueDimension, out: dimension, orthogonalizer: orthogonalizer).named("out")
     }
 }
 
@@ -74,17 +81,18 @@ public func Attention(
 /// query/value dimension 32 and 4 blocks it has 26 atoms, mass 7 and sensitivity 1.
 public func GPT(
     vocabulary: Int, heads: Int, dimension: Int, queryDimension: Int, valueDimension: Int,
-    blocks count: Int, blocksMass: Double = 5, softmaxScale: Double = 1
+    blocks count: Int, blocksMass: Double = 5, softmaxScale: Double = 1,
+    orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
     precondition(count >= 1, "GPT: needs at least one block, got \(count)")
     let alpha = 1 / Double(2 * count)
     let attention = Attention(
         heads: heads, dimension: dimension, queryDimension: queryDimension,
-        valueDimension: valueDimension, softmaxScale: softmaxScale)
+        valueDimension: valueDimension, softmaxScale: softmaxScale, orthogonalizer: orthogonalizer)
     let mlp = Sequential {
-        Linear(in: dimension, out: 4 * dimension).named("up")
+        Linear(in: dimension, out: 4 * dimension, orthogonalizer: orthogonalizer).named("up")
         GELU()
-        Linear(in: 4 * dimension, out: dimension).named("down")
+        Linear(in: 4 * dimension, out: dimension, orthogonalizer: orthogonalizer).named("down")
     }
     let blocks = Sequential((0..<count).map { l in
         Sequential([
@@ -95,7 +103,7 @@ public func GPT(
     return Sequential {
         Embed(vocabulary: vocabulary, dimension: dimension).tared(1).named("embed")
         blocks.tared(blocksMass).named("blocks")
-        Linear(in: dimension, out: vocabulary).named("head")
+        Linear(in: dimension, out: vocabulary, orthogonalizer: orthogonalizer).named("head")
     }
 }
 
@@ -103,18 +111,19 @@ public func GPT(
 /// residual blocks `(1 − 1/L)·x + (1/L)·Conv(ReLU(x))` tared to `blocksMass` together, 2×2 average
 /// pooling, and a linear classifier.
 public func ResCNN(
-    channels: Int, width: Int, classes: Int, imageSize: Int, depth: Int, blocksMass: Double = 20
+    channels: Int, width: Int, classes: Int, imageSize: Int, depth: Int, blocksMass: Double = 20,
+    orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
     precondition(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
     let blocks = Sequential((0..<depth).map { l in
-        Residual(Sequential([ReLU(), Conv2D(in: width, out: width).named("conv")]), weight: 1 / Double(depth)).named("\(l)")
+        Residual(Sequential([ReLU(), Conv2D(in: width, out: width, orthogonalizer: orthogonalizer).named("conv")]), weight: 1 / Double(depth)).named("\(l)")
     })
     return Sequential {
-        Conv2D(in: channels, out: width).named("input")
+        Conv2D(in: channels, out: width, orthogonalizer: orthogonalizer).named("input")
         blocks.tared(blocksMass).named("blocks")
         ReLU()
         AvgPool(2)
         Flatten()
-        Linear(in: width * (imageSize / 2) * (imageSize / 2), out: classes).named("output")
+        Linear(in: width * (imageSize / 2) * (imageSize / 2), out: classes, orthogonalizer: orthogonalizer).named("output")
     }
 }
