@@ -34,6 +34,8 @@ public struct ExampleResult: Sendable, CustomStringConvertible {
 
 func formatted(_ v: Double, digits: Int) -> String {
     if v.isNaN { return "nan" }
+    if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+    if digits == 0 { return String(Int(v.rounded())) }
     if v != 0 && (Swift.abs(v) < 1e-3 || Swift.abs(v) >= 1e6) {
         var s = String(v)
         if s.count > 12, let e = s.firstIndex(of: "e") {

@@ -10,8 +10,8 @@ public enum HelloMNIST {
         public var batch = 128
         public var width = 256
         public var learningRate = 0.1
-        /// Linear decay to zero (as in hello-world) instead of a constant rate.
-        public var decay = true
+        /// Decay the rate linearly to zero instead of keeping it constant (the notebook keeps it constant).
+        public var decay = false
         public var seed: UInt64 = 0
         /// A folder of MNIST-format IDX files instead of the Fashion-MNIST package.
         public var dataDirectory: String? = nil

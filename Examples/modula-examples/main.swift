@@ -49,7 +49,7 @@ struct HelloMNISTCommand: ParsableCommand {
     @Option(help: "Hidden width.") var width: Int?
     @Option(help: "Batch size.") var batch: Int?
     @Option(help: "Learning rate.") var learningRate: Double?
-    @Flag(help: "Keep the learning rate constant instead of decaying it linearly to zero.") var constantRate = false
+    @Flag(help: "Decay the learning rate linearly to zero instead of keeping it constant.") var decay = false
     @Option(help: "A folder with MNIST-format IDX files (train-images-idx3-ubyte[.gz], …) instead of Fashion-MNIST.")
     var data: String?
 
@@ -60,7 +60,7 @@ struct HelloMNISTCommand: ParsableCommand {
         if let width { c.width = width }
         if let batch { c.batch = batch }
         if let learningRate { c.learningRate = learningRate }
-        if constantRate { c.decay = false }
+        if decay { c.decay = true }
         c.dataDirectory = data
         finish(try HelloMNIST.run(c, environment: common.environment()))
     }
@@ -88,12 +88,61 @@ struct HelloGPTCommand: ParsableCommand {
     }
 }
 
+struct WeightErasureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weight-erasure",
+        abstract: "Stamp a letter into a hidden weight matrix and train with and without dualization.")
+    @OptionGroup var common: Common
+    @Option(help: "Hidden width.") var width: Int?
+    @Option(help: "Training steps per learning rate.") var steps: Int?
+    @Option(help: "A folder with MNIST-format IDX files instead of Fashion-MNIST.") var data: String?
+
+    func run() throws {
+        var c = common.quick ? WeightErasure.Configuration.quick : .init()
+        c.seed = common.seed
+        if let width { c.width = width }
+        if let steps { c.steps = steps }
+        c.dataDirectory = data
+        finish(try WeightErasure.run(c, environment: common.environment()))
+    }
+}
+
+struct LRTransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lr-transfer",
+        abstract: "Sweep learning rates across widths and depths: modular norm against SGD and AdamW.")
+    @OptionGroup var common: Common
+    @Option(parsing: .upToNextOption, help: "Widths to sweep.") var widths: [Int] = []
+    @Option(parsing: .upToNextOption, help: "Depths of the residual MLP to sweep (none: skip).") var depths: [Int] = []
+    @Flag(help: "Skip the depth sweep.") var noDepth = false
+    @Option(help: "Training steps per run.") var steps: Int?
+    @Option(parsing: .upToNextOption, help: "Methods: modular, sgd, adamw.") var methods: [String] = []
+    @Option(help: "A folder with MNIST-format IDX files instead of Fashion-MNIST.") var data: String?
+
+    func run() throws {
+        var c = common.quick ? LRTransfer.Configuration.quick : .init()
+        c.seed = common.seed
+        if !widths.isEmpty { c.widths = widths }
+        if !depths.isEmpty { c.depths = depths }
+        if noDepth { c.depths = [] }
+        if let steps { c.steps = steps }
+        if !methods.isEmpty {
+            c.methods = try methods.map {
+                guard let m = LRTransfer.Method(rawValue: $0) else { throw ValidationError("unknown method '\($0)': use modular, sgd or adamw") }
+                return m
+            }
+        }
+        c.dataDirectory = data
+        finish(try LRTransfer.run(c, environment: common.environment()))
+    }
+}
+
 struct ModulaExamplesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modula-examples",
         abstract: "The classic examples of training under the modular norm.",
         discussion: "Each run ends with one machine-readable line: result <example> key=value …",
-        subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self])
+        subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self, WeightErasureCommand.self, LRTransferCommand.self])
 }
 
 ModulaExamplesCommand.main()
