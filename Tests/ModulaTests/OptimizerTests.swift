@@ -179,3 +179,45 @@ struct OptimizerTests {
         #expect(opt.state.step == 0)
     }
 }
+
+@Suite("Diagnostics")
+struct DiagnosticsTests {
+    @Test("per-weight report: norms in the atoms' norms, stable ranks, orthogonality of dualized updates")
+    func report() throws {
+        var rng = RandomGenerator(seed: 45)
+        let mlp = MLP(input: 12, width: 16, output: 4, orthogonalizer: exact)
+        let w: [Tensor<Double>] = mlp.initialize(using: &rng)
+        let x = Tensor<Double>.randomNormal([32, 12], using: &rng)
+        let labels = (0..<32).map { _ in rng.nextInt(below: 4) }
+        let g = try valueWithGradient(at: w) { w in crossEntropy(logits: try mlp(x, w), labels: labels) }.gradients
+        var after = w
+        var opt = try Optimizer<Double>.modular(module: mlp, learningRate: .constant(0.3))
+        try opt.update(&after, gradients: g)
+        let report = mlp.diagnostics(before: w, after: after, gradients: g)
+        #expect(report.map(\.name) == mlp.weightNames)
+        for r in report {
+            #expect(relativeError(r.updateNorm, 0.1) < 1e-6, "\(r)")        // 0.3 × target 1/3 per atom
+            // The head's gradient has rank classes − 1 (softmax − one-hot rows sum to zero), so its
+            // update is a partial isometry: one singular value is 0, which the error reports as 1/√4.
+            let expected = r.name == mlp.weightNames.last! ? 0.5 : 0
+            #expect(Swift.abs(r.orthogonalityError! - expected) < 1e-6, "\(r)")
+            let exactSigma = try g[report.firstIndex { $0.name == r.name }!].spectralNorm()
+            #expect(relativeError(r.gradientSpectralNorm!, exactSigma) < 1e-3)
+        }
+        #expect(report[1].updateStableRank! > 4 * report[1].gradientStableRank!)
+    }
+
+    @Test("with Newton–Schulz, norm(dualize(g)) stays inside the orthogonalizer's singular-value range")
+    func approximateDualize() throws {
+        var rng = RandomGenerator(seed: 46)
+        for orth in [SixStepNewtonSchulz() as any Orthogonalizer, MuonNewtonSchulz(), PolarExpress()] {
+            let net = MLP(input: 24, width: 32, output: 8, orthogonalizer: orth)
+            let g = randomLike(net.weightShapes, &rng)
+            let norm: Double = net.norm(net.dualize(g))
+            let d = try orth.diagnostics(for: g[1])
+            // The modular norm is the largest atom norm, so it lies within the achieved σ range.
+            #expect(norm >= Double(d.minSingularValue) * 0.999 && norm <= Double(d.maxSingularValue) * 1.15, "\(orth.name): \(norm) vs \(d)")
+            #expect(norm > 0.6 && norm < 1.3, "\(orth.name): \(norm)")
+        }
+    }
+}
