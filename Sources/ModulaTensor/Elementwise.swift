@@ -17,14 +17,14 @@ extension Tensor {
     @usableFromInline
     func combined(_ op: BinaryOp, _ other: Tensor, _ name: String) -> Tensor {
         if shape == other.shape {
-            var out = Tensor(uninitializedShape: shape)
+            let out = Tensor(uninitializedShape: shape)
             Scalar.binary(op, storage.pointer, 1, other.storage.pointer, 1, out.storage.pointer, count)
             return out
         }
         guard let outShape = broadcastShape(shape, other.shape) else {
             preconditionFailure("\(name): shapes \(shape) and \(other.shape) cannot be broadcast together")
         }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let r = outShape.count
         if out.count == 0 { return out }
         // Strides of each operand in its own storage, 0 along broadcast axes.
@@ -105,7 +105,7 @@ extension Tensor {
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let ad = a.detached, bd = b.detached
         return a.combined(.max, b, "maximum").recorded([a, b]) { g in
-            var fa = ad.combined(.sub, bd, "maximum")
+            let fa = ad.combined(.sub, bd, "maximum")
             for i in 0..<fa.count { fa.storage.pointer[i] = fa.storage.pointer[i] >= 0 ? 1 : 0 }
             return [(g * fa).unbroadcast(to: a.shape), (g * (1 - fa)).unbroadcast(to: b.shape)]
         }
@@ -119,7 +119,7 @@ extension Tensor {
     // Scalar operands: an affine kernel, no broadcasting machinery.
     @usableFromInline
     func affine(_ scale: Scalar, _ shift: Scalar) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         Scalar.affine(storage.pointer, scale, shift, out.storage.pointer, count)
         return out
     }
@@ -172,7 +172,7 @@ extension Tensor {
     /// `op` applied to every element, not recorded.
     @usableFromInline
     func map(_ op: UnaryOp) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         Scalar.unary(op, storage.pointer, out.storage.pointer, count)
         return out
     }
@@ -205,18 +205,18 @@ extension Tensor {
     /// xᵖ elementwise for a scalar exponent.
     public func pow(_ p: Scalar) -> Tensor {
         let x = detached
-        var y = Tensor(uninitializedShape: shape)
+        let y = Tensor(uninitializedShape: shape)
         for i in 0..<count { y.storage.pointer[i] = Scalar.pow(x.storage.pointer[i], p) }
         return y.recorded([self]) { g in
-            var d = Tensor(uninitializedShape: x.shape)
+            let d = Tensor(uninitializedShape: x.shape)
             for i in 0..<x.count { d.storage.pointer[i] = p * Scalar.pow(x.storage.pointer[i], p - 1) }
             return [g * d]
         }
     }
     /// Elementwise clamp to `[low, high]` (derivative 1 inside, 0 outside).
     public func clamped(_ low: Scalar, _ high: Scalar) -> Tensor {
-        var y = Tensor(uninitializedShape: shape)
-        var inside = Tensor(uninitializedShape: shape)
+        let y = Tensor(uninitializedShape: shape)
+        let inside = Tensor(uninitializedShape: shape)
         for i in 0..<count {
             let v = storage.pointer[i]
             y.storage.pointer[i] = Swift.min(Swift.max(v, low), high)

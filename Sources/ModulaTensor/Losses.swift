@@ -5,7 +5,7 @@ extension Tensor {
     public func softmax() -> Tensor {
         precondition(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
-        var y = Tensor(uninitializedShape: shape)
+        let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
         for r in 0..<rows {
             let x = storage.pointer + r * n, o = y.storage.pointer + r * n
@@ -19,7 +19,7 @@ extension Tensor {
         let yd = y
         return y.recorded([self]) { g in
             // dx = y ⊙ (g − Σ g⊙y)
-            var dx = Tensor(uninitializedShape: g.shape)
+            let dx = Tensor(uninitializedShape: g.shape)
             for r in 0..<rows {
                 let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
                 let d = Scalar.dot(gp, yp, n)
@@ -33,7 +33,7 @@ extension Tensor {
     public func logSoftmax() -> Tensor {
         precondition(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
-        var y = Tensor(uninitializedShape: shape)
+        let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
         for r in 0..<rows {
             let x = storage.pointer + r * n, o = y.storage.pointer + r * n
@@ -47,7 +47,7 @@ extension Tensor {
         let yd = y
         return y.recorded([self]) { g in
             // dx = g − softmax · Σ g
-            var dx = Tensor(uninitializedShape: g.shape)
+            let dx = Tensor(uninitializedShape: g.shape)
             for r in 0..<rows {
                 let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
                 let s = Scalar.sum(gp, n)
@@ -71,7 +71,7 @@ public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> T
     }
     let x = logits.detached
     var total = S(0)
-    var probs = Tensor<S>(uninitializedShape: [rows, c])
+    let probs = Tensor<S>(uninitializedShape: [rows, c])
     for r in 0..<rows {
         let p = x.storage.pointer + r * c, o = probs.storage.pointer + r * c
         var m = p[0]

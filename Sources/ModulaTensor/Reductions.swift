@@ -15,7 +15,7 @@ extension Tensor {
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
         var outShape = shape
         outShape[axis] = 1
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let p = storage.pointer, q = out.storage.pointer
         precondition(n > 0 || op == .add, "max: cannot reduce an empty axis \(axis) of shape \(shape)")
         for o in 0..<outer {
@@ -92,7 +92,7 @@ extension Tensor {
         let x = detached, kept = m
         return m.reshaped(reducedShape(axes, keep: keep)).recorded([self]) { g in
             // mask = (x == max), normalized by the number of ties
-            var mask = x.combined(.sub, kept, "max")
+            let mask = x.combined(.sub, kept, "max")
             for i in 0..<mask.count { mask.storage.pointer[i] = mask.storage.pointer[i] == 0 ? 1 : 0 }
             var ties = mask
             for a in axes { ties = ties.reduced(.add, axis: a) }

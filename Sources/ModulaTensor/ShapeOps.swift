@@ -24,7 +24,7 @@ extension Tensor {
             "permute: \(permutation) is not a permutation of the \(rank) axes of shape \(shape)")
         if permutation == Array(0..<rank) { return self }
         let outShape = permutation.map { shape[$0] }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         var inStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let st = permutation.map { inStrides[$0] }
@@ -76,7 +76,7 @@ extension Tensor {
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
         var outShape = shape
         outShape[axis] = range.count
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let chunk = range.count * inner
         for o in 0..<outer {
             (out.storage.pointer + o * chunk).update(
@@ -84,7 +84,7 @@ extension Tensor {
         }
         let shape = self.shape
         return out.recorded([self]) { g in
-            var full = Tensor.zeros(shape)
+            let full = Tensor.zeros(shape)
             for o in 0..<outer {
                 (full.storage.pointer + (o * shape[axis] + range.lowerBound) * inner).update(
                     from: g.storage.pointer + o * chunk, count: chunk)
@@ -107,7 +107,7 @@ extension Tensor {
         let outer = first.shape[..<axis].reduce(1, *), inner = first.shape[(axis + 1)...].reduce(1, *)
         var outShape = first.shape
         outShape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let rowOut = outShape[axis] * inner
         var start = 0
         var ranges: [Range<Int>] = []
@@ -130,7 +130,7 @@ extension Tensor {
         let ishape = indexShape ?? [indices.count]
         precondition(ishape.reduce(1, *) == indices.count, "gather: index shape \(ishape) does not hold \(indices.count) indices")
         let rows = shape[0], w = count / Swift.max(rows, 1)
-        var out = Tensor(uninitializedShape: ishape + shape.dropFirst())
+        let out = Tensor(uninitializedShape: ishape + shape.dropFirst())
         for (i, k) in indices.enumerated() {
             precondition(k >= 0 && k < rows, "gather: index \(k) at position \(i) is out of range 0..<\(rows) for shape \(shape)")
             (out.storage.pointer + i * w).update(from: storage.pointer + k * w, count: w)
@@ -147,7 +147,7 @@ extension Tensor {
         precondition(
             indices.count * w == count,
             "scatterAdd: \(indices.count) indices of rows shaped \(Array(targetShape.dropFirst())) need \(indices.count * w) elements, got shape \(shape)")
-        var out = Tensor.zeros(targetShape)
+        let out = Tensor.zeros(targetShape)
         for (i, k) in indices.enumerated() {
             precondition(k >= 0 && k < rows, "scatterAdd: index \(k) at position \(i) is out of range 0..<\(rows)")
             Scalar.axpy(w, 1, storage.pointer + i * w, out.storage.pointer + k * w)

@@ -205,14 +205,14 @@ extension Tensor {
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
         precondition(step != 0, "arange: step must be nonzero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
-        var t = Tensor(uninitializedShape: [n])
+        let t = Tensor(uninitializedShape: [n])
         for i in 0..<n { t.storage.pointer[i] = start + Scalar(i) * step }
         return t
     }
 
     /// The n×n identity matrix.
     public static func identity(_ n: Int) -> Tensor {
-        var t = Tensor.zeros([n, n])
+        let t = Tensor.zeros([n, n])
         for i in 0..<n { t.storage.pointer[i * n + i] = 1 }
         return t
     }
@@ -221,7 +221,7 @@ extension Tensor {
     public static func randomNormal(
         _ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, using rng: inout RandomGenerator
     ) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         let p = t.storage.pointer
         var i = 0
         while i < t.count {
@@ -237,7 +237,7 @@ extension Tensor {
     public static func randomUniform(
         _ shape: [Int], low: Scalar = 0, high: Scalar = 1, using rng: inout RandomGenerator
     ) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count { t.storage.pointer[i] = low + (high - low) * Scalar(rng.nextUnitDouble()) }
         return t
     }
