@@ -109,15 +109,15 @@ extension Tensor {
         outShape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
         let out = Tensor(uninitializedShape: outShape)
         let rowOut = outShape[axis] * inner
-        var start = 0
+        var start = 0  // offset of the current part along `axis`
         var ranges: [Range<Int>] = []
         for p in parts {
             let w = p.shape[axis] * inner
             for o in 0..<outer {
-                (out.storage.pointer + o * rowOut + start).update(from: p.storage.pointer + o * w, count: w)
+                (out.storage.pointer + o * rowOut + start * inner).update(from: p.storage.pointer + o * w, count: w)
             }
-            ranges.append((start / inner)..<(start / inner + p.shape[axis]))
-            start += w
+            ranges.append(start..<(start + p.shape[axis]))
+            start += p.shape[axis]
         }
         return out.recorded(parts) { g in ranges.map { g.slice(axis: axis, $0) } }
     }
