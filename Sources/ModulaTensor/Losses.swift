@@ -83,12 +83,12 @@ public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> T
     }
     let shape = logits.shape
     return Tensor(total / S(Swift.max(rows, 1))).recorded([logits]) { g in
-        // d/dlogits = (softmax − onehot) / rows
-        var d = probs
+        // d/dlogits = (softmax − onehot) / rows, written into fresh memory (`probs` stays intact).
+        let d = Tensor<S>(uninitializedShape: shape)
         let scale = g.scalar / S(Swift.max(rows, 1))
-        for r in 0..<rows { d.storage.pointer[r * c + labels[r]] -= 1 }
-        d.scaleInPlace(by: scale)
-        return [d.reshaped(shape)]
+        S.affine(probs.storage.pointer, scale, 0, d.storage.pointer, rows * c)
+        for r in 0..<rows { d.storage.pointer[r * c + labels[r]] -= scale }
+        return [d]
     }
 }
 
