@@ -77,7 +77,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
             scalars.count == n,
             "Tensor(shape:scalars:): shape \(shape) needs \(n) scalars, got \(scalars.count)")
         self.init(uninitializedShape: shape)
-        scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) }
+        if n > 0 { scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) } }
     }
 
     /// A rank-1 tensor holding `scalars`.
@@ -111,11 +111,14 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// The element at a multi-index.
+    ///
+    /// Setting an element is not recorded for differentiation: the tensor is detached from the tape.
     public subscript(_ index: Int...) -> Scalar {
         get { storage.pointer[offset(of: index)] }
         set {
             let o = offset(of: index)
             makeUnique()
+            node = nil
             storage.pointer[o] = newValue
         }
     }
