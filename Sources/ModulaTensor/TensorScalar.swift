@@ -37,7 +37,7 @@ where RawSignificand: FixedWidthInteger {
     static func affine(_ x: UnsafePointer<Self>, _ a: Self, _ b: Self, _ y: UnsafeMutablePointer<Self>, _ n: Int)
     /// `y[i] += a * x[i]`.
     static func axpy(_ n: Int, _ a: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
-    /// Sum of `n` contiguous elements (accumulated pairwise in blocks).
+    /// Sum of `n` contiguous elements (eight accumulators per block, blocks added pairwise).
     static func sum(_ x: UnsafePointer<Self>, _ n: Int) -> Self
     /// Sum of squares of `n` contiguous elements.
     static func sumOfSquares(_ x: UnsafePointer<Self>, _ n: Int) -> Self
@@ -139,8 +139,16 @@ func binaryKernel<T: TensorScalar>(
     }
 }
 
+/// Contiguous runs up to this length are summed directly; longer ones are split in halves and the
+/// halves' sums added (pairwise summation), so rounding error grows with log n rather than n.
+@usableFromInline let pairwiseBlock = 2048
+
 @inlinable
 func sumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
+    if n > pairwiseBlock {
+        let h = (n / 2) & ~7
+        return sumKernel(x, h) + sumKernel(x + h, n - h)
+    }
     // Eight independent accumulators: vectorizes and keeps rounding error small.
     var acc = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
     var i = 0
@@ -156,6 +164,10 @@ func sumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
 
 @inlinable
 func dotKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ n: Int) -> T {
+    if n > pairwiseBlock {
+        let h = (n / 2) & ~7
+        return dotKernel(x, y, h) + dotKernel(x + h, y + h, n - h)
+    }
     var acc = (T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0))
     var i = 0
     while i + 8 <= n {
