@@ -188,3 +188,17 @@ struct GradientTests {
         }
     }
 }
+
+@Suite("Gradient checker")
+struct GradientCheckerTests {
+    @Test func detectsAWrongPullback() {
+        let x = randn([3, 4], seed: 1, as: Double.self)
+        // exp with the pullback of the identity, and a pullback off by a factor 1 + 1e-4.
+        let wrong = gradientError(at: [x]) { x in x[0].map(.exp).recorded([x[0]]) { g in [g] } }
+        #expect(wrong > 0.1)
+        let slightlyWrong = gradientError(at: [x]) { x in x[0].map(.tanh).recorded([x[0]]) { g in [g * (1 - x[0].detached.tanh().squared()) * 1.0001] } }
+        #expect(slightlyWrong > 1e-5)
+        let right = gradientError(at: [x]) { x in x[0].map(.tanh).recorded([x[0]]) { g in [g * (1 - x[0].detached.tanh().squared())] } }
+        #expect(right < 1e-8)
+    }
+}
