@@ -9,8 +9,7 @@ extension Tensor {
         let rows = n == 0 ? 0 : count / n
         for r in 0..<rows {
             let x = storage.pointer + r * n, o = y.storage.pointer + r * n
-            var m = x[0]
-            for j in 1..<n where x[j] > m { m = x[j] }
+            let m = Scalar.maxElement(x, n)
             Scalar.affine(x, 1, -m, o, n)
             Scalar.unary(.exp, o, o, n)
             let s = Scalar.sum(o, n)
@@ -23,7 +22,8 @@ extension Tensor {
             for r in 0..<rows {
                 let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
                 let d = Scalar.dot(gp, yp, n)
-                for j in 0..<n { o[j] = yp[j] * (gp[j] - d) }
+                Scalar.affine(gp, 1, -d, o, n)
+                Scalar.binary(.mul, o, 1, yp, 1, o, n)
             }
             return [dx]
         }
@@ -37,11 +37,10 @@ extension Tensor {
         let rows = n == 0 ? 0 : count / n
         for r in 0..<rows {
             let x = storage.pointer + r * n, o = y.storage.pointer + r * n
-            var m = x[0]
-            for j in 1..<n where x[j] > m { m = x[j] }
-            var s = Scalar(0)
-            for j in 0..<n { s += Scalar.exp(x[j] - m) }
-            let lse = m + Scalar.log(s)
+            let m = Scalar.maxElement(x, n)
+            Scalar.affine(x, 1, -m, o, n)  // o is scratch space until the last line
+            Scalar.unary(.exp, o, o, n)
+            let lse = m + Scalar.log(Scalar.sum(o, n))
             Scalar.affine(x, 1, -lse, o, n)
         }
         let yd = y
@@ -51,7 +50,9 @@ extension Tensor {
             for r in 0..<rows {
                 let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
                 let s = Scalar.sum(gp, n)
-                for j in 0..<n { o[j] = gp[j] - Scalar.exp(yp[j]) * s }
+                Scalar.unary(.exp, yp, o, n)
+                Scalar.affine(o, -s, 0, o, n)
+                Scalar.axpy(n, 1, gp, o)
             }
             return [dx]
         }
@@ -74,8 +75,7 @@ public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> T
     let probs = Tensor<S>(uninitializedShape: [rows, c])
     for r in 0..<rows {
         let p = x.storage.pointer + r * c, o = probs.storage.pointer + r * c
-        var m = p[0]
-        for j in 1..<c where p[j] > m { m = p[j] }
+        let m = S.maxElement(p, c)
         Scalar_expShift(p, m, o, c)
         let s = S.sum(o, c)
         total += m + S.log(s) - p[labels[r]]

@@ -30,7 +30,7 @@ extension Tensor {
         let batch = batchA.reduce(1, *)
         let out = Tensor(uninitializedShape: batchA + [m, n])
         if k == 0 {
-            out.storage.pointer.initialize(repeating: 0, count: out.count)
+            Scalar.fill(out.storage.pointer, 0, out.count)
         } else {
             for i in 0..<batch {
                 Scalar.gemm(
@@ -74,7 +74,7 @@ extension Tensor {
         if k > 0 {
             Scalar.syrk(trans: transpose, n: n, k: k, alpha: 1, a: storage.pointer, lda: c, beta: 0, c: p, ldc: n)
         }
-        for i in 0..<n { for j in 0..<i { p[i * n + j] = p[j * n + i] } }
+        for i in 1..<Swift.max(n, 1) { Scalar.stridedCopy(p + i, n, p + i * n, i) }  // row i ← column i
         return out
     }
 }

@@ -29,23 +29,18 @@ extension Tensor {
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let st = permutation.map { inStrides[$0] }
         let p = storage.pointer, q = out.storage.pointer
-        if rank == 2 {
-            // Blocked transpose for cache locality.
-            let rows = outShape[0], cols = outShape[1], b = 32
-            for i0 in stride(from: 0, to: rows, by: b) {
-                for j0 in stride(from: 0, to: cols, by: b) {
-                    for i in i0..<Swift.min(i0 + b, rows) {
-                        for j in j0..<Swift.min(j0 + b, cols) { q[i * cols + j] = p[i * st[0] + j * st[1]] }
-                    }
-                }
+        if permutation.dropLast(2).elementsEqual(0..<(rank - 2)) {
+            // A swap of the last two axes: one blocked transpose per matrix of the batch.
+            let rows = shape[rank - 2], cols = shape[rank - 1]
+            for b in 0..<(rows * cols == 0 ? 0 : count / (rows * cols)) {
+                Scalar.transpose(p + b * rows * cols, rows: rows, cols: cols, q + b * rows * cols)
             }
         } else if out.count > 0 {
             let inner = outShape[rank - 1], si = st[rank - 1]
             var index = [Int](repeating: 0, count: rank - 1)
             var off = 0
             for row in 0..<(out.count / inner) {
-                let dst = q + row * inner
-                for j in 0..<inner { dst[j] = p[off + j * si] }
+                Scalar.stridedCopy(p + off, si, q + row * inner, inner)
                 var axis = rank - 2
                 while axis >= 0 {
                     index[axis] += 1; off += st[axis]

@@ -13,7 +13,7 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline
     convenience init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
-        pointer.initialize(repeating: value, count: count)
+        Scalar.fill(pointer, value, count)  // specialized, unlike a generic `initialize(repeating:)`
     }
 
     @usableFromInline

@@ -43,6 +43,18 @@ where RawSignificand: FixedWidthInteger {
     static func sumOfSquares(_ x: UnsafePointer<Self>, _ n: Int) -> Self
     /// Dot product of `n` contiguous elements.
     static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ n: Int) -> Self
+    /// Largest of `n ≥ 1` contiguous elements.
+    static func maxElement(_ x: UnsafePointer<Self>, _ n: Int) -> Self
+    /// Smallest of `n ≥ 1` contiguous elements.
+    static func minElement(_ x: UnsafePointer<Self>, _ n: Int) -> Self
+    /// `y[i] = x[i]^p`.
+    static func pow(_ x: UnsafePointer<Self>, _ p: Self, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y[i] = value` for `n` elements (initializing or overwriting).
+    static func fill(_ y: UnsafeMutablePointer<Self>, _ value: Self, _ n: Int)
+    /// `y[i] = x[i * stride]` for `n` elements.
+    static func stridedCopy(_ x: UnsafePointer<Self>, _ stride: Int, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y = xᵀ`: `x` is a contiguous rows×cols matrix, `y` a contiguous cols×rows one.
+    static func transpose(_ x: UnsafePointer<Self>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Self>)
 
     /// Row-major GEMM: `C = alpha * op(A) op(B) + beta * C`.
     static func gemm(
@@ -182,6 +194,45 @@ func dotKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ 
     return ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7)) + tail
 }
 
+@inlinable
+func extremumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int, largest: Bool) -> T {
+    // Four running extrema: a select per element, which vectorizes (a `where` filter does not).
+    var m = (x[0], x[0], x[0], x[0])
+    var i = 0
+    if largest {
+        while i + 4 <= n {
+            m.0 = x[i] > m.0 ? x[i] : m.0; m.1 = x[i + 1] > m.1 ? x[i + 1] : m.1
+            m.2 = x[i + 2] > m.2 ? x[i + 2] : m.2; m.3 = x[i + 3] > m.3 ? x[i + 3] : m.3
+            i += 4
+        }
+        while i < n { m.0 = x[i] > m.0 ? x[i] : m.0; i += 1 }
+        let a = m.0 > m.1 ? m.0 : m.1, b = m.2 > m.3 ? m.2 : m.3
+        return a > b ? a : b
+    } else {
+        while i + 4 <= n {
+            m.0 = x[i] < m.0 ? x[i] : m.0; m.1 = x[i + 1] < m.1 ? x[i + 1] : m.1
+            m.2 = x[i + 2] < m.2 ? x[i + 2] : m.2; m.3 = x[i + 3] < m.3 ? x[i + 3] : m.3
+            i += 4
+        }
+        while i < n { m.0 = x[i] < m.0 ? x[i] : m.0; i += 1 }
+        let a = m.0 < m.1 ? m.0 : m.1, b = m.2 < m.3 ? m.2 : m.3
+        return a < b ? a : b
+    }
+}
+
+@inlinable
+func transposeKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ rows: Int, _ cols: Int, _ y: UnsafeMutablePointer<T>) {
+    // 32×32 blocks keep both the rows read and the rows written in cache.
+    let b = 32
+    for i0 in stride(from: 0, to: rows, by: b) {
+        let i1 = Swift.min(i0 + b, rows)
+        for j0 in stride(from: 0, to: cols, by: b) {
+            let j1 = Swift.min(j0 + b, cols)
+            for j in j0..<j1 { for i in i0..<i1 { y[j * rows + i] = x[i * cols + j] } }
+        }
+    }
+}
+
 @inline(__always) private func trans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 // MARK: - Float
@@ -203,6 +254,20 @@ extension Float: TensorScalar {
     public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float { sumKernel(x, n) }
     public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float { dotKernel(x, x, n) }
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float { dotKernel(x, y, n) }
+    public static func maxElement(_ x: UnsafePointer<Float>, _ n: Int) -> Float { extremumKernel(x, n, largest: true) }
+    public static func minElement(_ x: UnsafePointer<Float>, _ n: Int) -> Float { extremumKernel(x, n, largest: false) }
+    public static func fill(_ y: UnsafeMutablePointer<Float>, _ value: Float, _ n: Int) {
+        for i in 0..<n { y[i] = value }
+    }
+    public static func stridedCopy(_ x: UnsafePointer<Float>, _ stride: Int, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = x[i * stride] }
+    }
+    public static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Float>) {
+        transposeKernel(x, rows, cols, y)
+    }
+    public static func pow(_ x: UnsafePointer<Float>, _ p: Float, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = powf(x[i], p) }
+    }
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -274,6 +339,20 @@ extension Double: TensorScalar {
     public static func sum(_ x: UnsafePointer<Double>, _ n: Int) -> Double { sumKernel(x, n) }
     public static func sumOfSquares(_ x: UnsafePointer<Double>, _ n: Int) -> Double { dotKernel(x, x, n) }
     public static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double { dotKernel(x, y, n) }
+    public static func maxElement(_ x: UnsafePointer<Double>, _ n: Int) -> Double { extremumKernel(x, n, largest: true) }
+    public static func minElement(_ x: UnsafePointer<Double>, _ n: Int) -> Double { extremumKernel(x, n, largest: false) }
+    public static func fill(_ y: UnsafeMutablePointer<Double>, _ value: Double, _ n: Int) {
+        for i in 0..<n { y[i] = value }
+    }
+    public static func stridedCopy(_ x: UnsafePointer<Double>, _ stride: Int, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = x[i * stride] }
+    }
+    public static func transpose(_ x: UnsafePointer<Double>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Double>) {
+        transposeKernel(x, rows, cols, y)
+    }
+    public static func pow(_ x: UnsafePointer<Double>, _ p: Double, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = Glibc.pow(x[i], p) }
+    }
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,

@@ -74,6 +74,18 @@ struct GradientTests {
         expectGradient(at: [x]) { $0[0].clamped(lo, hi) }
     }
 
+    @Test func kinksFollowTheDocumentedConvention() {
+        // maximum: ties send the cotangent to the first operand.
+        let (_, g) = valueWithGradient(at: T([1, 2, 3]), T([1, 5, 0])) { maximum($0, $1).sum() }
+        #expect(g.0.scalars == [1, 0, 1] && g.1.scalars == [0, 1, 0])
+        // clamped: derivative 1 inside and on the bounds, 0 outside.
+        let (_, gc) = valueWithGradient(at: T([-2, -1, 0, 1, 2])) { $0.clamped(-1, 1).sum() }
+        #expect(gc.scalars == [0, 1, 1, 1, 0])
+        // relu and abs: subgradient 0 at 0.
+        let (_, gr) = valueWithGradient(at: T([-1, 0, 1])) { $0.relu().sum() + $0.abs().sum() }
+        #expect(gr.scalars == [-1, 0, 2])
+    }
+
     @Test func signHasZeroGradient() {
         let x = randn([4], seed: 5, awayFromZero: 0.2, as: Double.self)
         let (_, g) = valueWithGradient(at: x) { ($0.sign() * $0).sum() }

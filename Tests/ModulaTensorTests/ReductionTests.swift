@@ -43,6 +43,20 @@ struct ReductionTests {
         #expect(Tensor<Double>.zeros([0]).sum().scalar == 0)
     }
 
+    @Test func maxAndMinOfEveryLength() {
+        // The kernels keep four running extrema plus a tail: check every position of the extremum.
+        for n in 1..<12 {
+            for k in 0..<n {
+                var v = [Float](repeating: 0, count: n)
+                v[k] = 5
+                #expect(Tensor<Float>(v).max() == 5, "n = \(n), k = \(k)")
+                v[k] = -5
+                #expect(Tensor<Float>(v).min() == -5, "n = \(n), k = \(k)")
+                #expect(Tensor<Double>(v.map(Double.init)).reshaped([1, n]).max(alongAxes: [1]).scalar == (n == 1 ? -5 : 0))
+            }
+        }
+    }
+
     @Test func longSumIsAccurate() {
         // 8-way accumulation plus tail: check every length around a multiple of 8.
         for n in 0..<40 {
