@@ -237,9 +237,73 @@ func transposeKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ rows: Int, _ cols
 
 // MARK: - Float
 
+// MARK: - Float exp and tanh without libm calls
+//
+// A call to `expf`/`tanhf` per element cannot be vectorized and costs 5–40 ns; these branch-free forms
+// vectorize (4 lanes on the SSE2 baseline) and stay within about 2 ulp of the correctly rounded result
+// (checked against Double in the tests). Polynomials from Cephes (S. L. Moshier, `expf.c`, `tanhf.c`).
+
+/// eˣ for Float, vectorizable. Results below the smallest normal Float (x < −87.3365) are flushed to 0.
+@inlinable @inline(__always)
+func vectorExp(_ v: Float) -> Float {
+    // eˣ = 2ⁿ · eʳ with n = round(x / ln 2) and |r| ≤ ln 2 / 2.
+    let x = Swift.min(Swift.max(v, -88), 89)  // NaN passes through
+    let shifted = x * 1.442_695_04 + 12_582_912  // + 1.5·2²³ rounds to an integer held in the low mantissa bits
+    let n = shifted - 12_582_912
+    let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4  // Cody–Waite: ln 2 = 0.693359375 − 2.12194440e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    let er = p * (r * r) + r + 1
+    // 2ⁿ as two factors so that n = 128 (x up to ln FLT_MAX) is representable; larger x overflows to +inf.
+    let ni = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
+    let half = ni &>> 1
+    let s1 = Float(bitPattern: UInt32(bitPattern: (half &+ 127) &<< 23))
+    let s2 = Float(bitPattern: UInt32(bitPattern: (ni &- half &+ 127) &<< 23))
+    let y = er * s1 * s2
+    return v < -87.336_55 ? 0 : y  // ln(leastNormalMagnitude) = −87.336545
+}
+
+/// tanh for Float, vectorizable.
+@inlinable @inline(__always)
+func vectorTanh(_ v: Float) -> Float {
+    let a = Swift.abs(v)
+    // |x| ≥ 0.625: 1 − 2 / (e²ˣ + 1) (no cancellation there); e²ˣ = inf gives exactly 1.
+    let large = 1 - 2 / (vectorExp(2 * a) + 1)
+    // |x| < 0.625: x + x³·P(x²).
+    let z = v * v
+    var p: Float = -5.704_988_72e-3
+    p = p * z + 2.063_908_87e-2
+    p = p * z - 5.373_971_55e-2
+    p = p * z + 1.333_144_22e-1
+    p = p * z - 3.333_328_19e-1
+    let small = p * z * v + v
+    return a < 0.625 ? small : (v < 0 ? -large : large)
+}
+
 extension Float: TensorScalar {
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        unaryKernel(op, x, y, n)
+        let c0 = Float(geluC0), c1 = Float(geluC1)
+        switch op {
+        case .exp: for i in 0..<n { y[i] = vectorExp(x[i]) }
+        case .tanh: for i in 0..<n { y[i] = vectorTanh(x[i]) }
+        case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + vectorExp(-x[i])) }
+        case .gelu:
+            for i in 0..<n {
+                let v = x[i]
+                y[i] = 0.5 * v * (1 + vectorTanh(c0 * (v + c1 * v * v * v)))
+            }
+        case .geluDerivative:
+            for i in 0..<n {
+                let v = x[i]
+                let t = vectorTanh(c0 * (v + c1 * v * v * v))
+                y[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
+            }
+        default: unaryKernel(op, x, y, n)
+        }
     }
     public static func binary(
         _ op: BinaryOp, _ x: UnsafePointer<Float>, _ sx: Int, _ y: UnsafePointer<Float>, _ sy: Int,

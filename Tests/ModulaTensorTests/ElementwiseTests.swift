@@ -107,6 +107,41 @@ struct ElementwiseTests {
         unaryCase(Double.self, tolerance: 1e-14)
     }
 
+    /// Largest error of a Float map against the Double reference, in units of the Float spacing at the
+    /// reference value (ulp), over a dense grid.
+    func maxUlpError(_ f: (Tensor<Float>) -> Tensor<Float>, _ ref: (Double) -> Double, _ grid: [Float]) -> Double {
+        let got = f(Tensor(grid)).scalars
+        var worst = 0.0
+        for (x, y) in zip(grid, got) {
+            let r = ref(Double(x))
+            if !r.isFinite || Swift.abs(r) < Double(Float.leastNormalMagnitude) { continue }
+            worst = Swift.max(worst, Swift.abs(Double(y) - r) / Double(Float(r).ulp))
+        }
+        return worst
+    }
+
+    @Test func floatTranscendentalsAreAccurate() {
+        let grid = (0..<200_001).map { Float(-100 + 0.001 * Double($0)) }  // -100…100
+        let small = (0..<20_001).map { Float(-1 + 0.0001 * Double($0)) }
+        let exp = maxUlpError({ $0.exp() }, Foundation.exp, grid)
+        let tanh = maxUlpError({ $0.tanh() }, Foundation.tanh, grid + small)
+        let sigmoid = maxUlpError({ $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) }, grid)
+        #expect(exp <= 3, "exp: \(exp) ulp")
+        #expect(tanh <= 3, "tanh: \(tanh) ulp")
+        #expect(sigmoid <= 3, "sigmoid: \(sigmoid) ulp")
+        // Special values.
+        let special = Tensor<Float>([0, -0.0, .infinity, -.infinity, 88.7, 88.73, 89, 1000, -87, -88, -1000])
+        let e = special.exp().scalars
+        #expect(e[0] == 1 && e[1] == 1 && e[2] == .infinity && e[3] == 0)
+        #expect(e[4].isFinite && e[5] == .infinity && e[6] == .infinity && e[7] == .infinity)
+        #expect(e[8] > 0 && e[9] == 0 && e[10] == 0)
+        #expect(Tensor<Float>([.nan]).exp().scalars[0].isNaN && Tensor<Float>([.nan]).tanh().scalars[0].isNaN)
+        let t = special.tanh().scalars
+        #expect(t[0] == 0 && t[1] == 0 && t[2] == 1 && t[3] == -1 && t[7] == 1 && t[10] == -1)
+        let s = special.sigmoid().scalars
+        #expect(s[0] == 0.5 && s[2] == 1 && s[3] == 0 && s[7] == 1 && s[10] == 0)
+    }
+
     @Test func unaryEdgeValues() {
         let x = Tensor<Double>([0, -0.0, 1e300, -1e300, -800, 800])
         #expect(x.relu().scalars == [0, 0, 1e300, 0, 0, 800])
