@@ -171,7 +171,8 @@ func sumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     }
     var tail = T(0)
     while i < n { tail += x[i]; i += 1 }
-    return ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7)) + tail
+    // Lanes 0–3 and 4–7 added lane-wise first, so that the accumulators form two natural vectors.
+    return ((acc.0 + acc.4) + (acc.2 + acc.6)) + ((acc.1 + acc.5) + (acc.3 + acc.7)) + tail
 }
 
 @inlinable
@@ -191,7 +192,8 @@ func dotKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ 
     }
     var tail = T(0)
     while i < n { tail += x[i] * y[i]; i += 1 }
-    return ((acc.0 + acc.1) + (acc.2 + acc.3)) + ((acc.4 + acc.5) + (acc.6 + acc.7)) + tail
+    // Lanes 0–3 and 4–7 added lane-wise first, so that the accumulators form two natural vectors.
+    return ((acc.0 + acc.4) + (acc.2 + acc.6)) + ((acc.1 + acc.5) + (acc.3 + acc.7)) + tail
 }
 
 @inlinable
