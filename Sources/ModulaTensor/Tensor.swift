@@ -7,7 +7,11 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(count, 1))
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let raw = bytes >= TensorMemory.minimumCachedBytes
+            ? BufferCache.shared.take(bytes: bytes) ?? .allocate(byteCount: bytes, alignment: 64)
+            : .allocate(byteCount: bytes, alignment: MemoryLayout<Scalar>.alignment)
+        pointer = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
     }
 
     @usableFromInline
@@ -23,7 +27,12 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
         return s
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let raw = UnsafeMutableRawPointer(pointer)
+        if bytes >= TensorMemory.minimumCachedBytes && BufferCache.shared.give(raw, bytes: bytes) { return }
+        raw.deallocate()
+    }
 }
 
 /// A dense, row-major, n-dimensional array of `Float` or `Double` with value semantics.

@@ -61,6 +61,23 @@ struct ValueSemanticsTests {
         #expect(u.withUnsafeBufferPointer { $0.baseAddress } == before)
     }
 
+    @Test func largeBuffersAreRecycled() {
+        // A size no other test uses (the cache is keyed by exact byte count).
+        let n = 40_013
+        #expect(n * MemoryLayout<Float>.stride >= TensorMemory.minimumCachedBytes)
+        var address: UnsafeRawPointer? = nil
+        do {
+            let a = Tensor<Float>.ones([n])
+            address = a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        let b = Tensor<Float>.zeros([n])
+        #expect(b.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } == address)
+        #expect(b.max() == 0 && b.min() == 0)  // recycled memory is fully overwritten
+        let c = Tensor<Double>(repeating: 2, shape: [n / 2 + 1]).sum().scalar
+        #expect(c == Double(2 * (n / 2 + 1)))
+        #expect(TensorMemory.cachedBytes >= 0 && TensorMemory.cacheLimit > 0)
+    }
+
     @Test func elementMutationDetachesFromTheTape() {
         // Writing an element of a recorded tensor is not differentiated: the whole tensor becomes a constant.
         let x = Tensor<Double>([1, 2])
