@@ -6,7 +6,8 @@
 // name contains it (`matmul`, `elementwise`, `elementwise/exp`, `reduce`, `step`). Every timing is the
 // median of several repetitions after a warm-up, and every baseline runs in the same process.
 //
-// - matmul: `Tensor.matmul` (Float, allocating its result) against `cblas_sgemm` on preallocated buffers.
+// - matmul: `Tensor.matmul` (Float, allocating its result) against `cblas_sgemm` on preallocated buffers,
+//   with OpenBLAS on one thread and on its default number of threads.
 // - elementwise/<op>, reduce/sum: single-threaded kernels against `memcpy` moving the same number of
 //   bytes (bytes read + bytes written, counted the same way for both).
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
@@ -91,7 +92,18 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
 
 // MARK: - Benchmarks
 
+/// Runs `body` with OpenBLAS on one thread and then on its default count (once if that is 1).
+func withEachThreadCount(_ body: () -> Void) {
+    let all = blasThreads()
+    for t in Set([1, all]).sorted() {
+        setBLASThreads(t)
+        body()
+    }
+    setBLASThreads(all)
+}
+
 func benchMatmul() {
+    withEachThreadCount {
     for (m, k, n) in [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (4096, 1024, 1024)] {
         var rng = RandomGenerator(seed: 1)
         let a = Tensor<Float>.randomNormal([m, k], using: &rng), b = Tensor<Float>.randomNormal([k, n], using: &rng)
@@ -107,6 +119,7 @@ func benchMatmul() {
             ("sgemm_gflops", fmt(flops / t[1] / 1e9, 1)), ("sgemm_ratio", fmt(t[1] / t[0])),
             ("threads", "\(blasThreads())"),
         ])
+    }
     }
 }
 
