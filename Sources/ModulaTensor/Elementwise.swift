@@ -132,7 +132,8 @@ extension Tensor {
     public static func / (a: Tensor, s: Scalar) -> Tensor { a * (1 / s) }
     public static func / (s: Scalar, a: Tensor) -> Tensor { a.reciprocal() * s }
 
-    // In-place forms detach the result from the tape; inside a differentiated function use the pure forms.
+    // Compound assignments rebind the variable to the (recorded) result: `y += x` inside a
+    // differentiated function is differentiated like `y = y + x`.
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
@@ -216,6 +217,7 @@ extension Tensor {
     }
     /// Elementwise clamp to `[low, high]` (derivative 1 inside, 0 outside).
     public func clamped(_ low: Scalar, _ high: Scalar) -> Tensor {
+        precondition(low <= high, "clamped: low bound \(low) exceeds high bound \(high)")
         let y = Tensor(uninitializedShape: shape)
         var bounds = (low, high)
         withUnsafePointer(to: &bounds.0) { lo in
