@@ -26,11 +26,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(
-            name: "ModulaTensor",
-            dependencies: ["CBLAS"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-        ),
+        .target(name: "ModulaTensor", dependencies: ["CBLAS"]),
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
         .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
         .target(name: "ModulaExamples", dependencies: ["Modula", "ModulaData"], path: "Examples/ModulaExamples"),

@@ -5,9 +5,10 @@
 /// tensors of one gradient computation: nothing leaks from one computation into the next.
 @usableFromInline
 final class TapeNode<Scalar: TensorScalar> {
-    @usableFromInline let parents: [TapeNode?]
+    // `var` only so that `deinit` can take them apart iteratively.
+    @usableFromInline var parents: [TapeNode?]
     /// `nil` for a leaf (an input of ``valueWithGradient(at:of:)``).
-    @usableFromInline let pullback: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+    @usableFromInline var pullback: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
     @usableFromInline var gradient: Tensor<Scalar>?
     @usableFromInline let shape: [Int]
 
@@ -16,6 +17,21 @@ final class TapeNode<Scalar: TensorScalar> {
         self.parents = parents
         self.shape = shape
         self.pullback = pullback
+    }
+
+    // Releasing the last tensor of a long chain would otherwise free the nodes recursively, one stack
+    // frame per node, and overflow the stack after some ten thousand operations. Instead, nodes that
+    // only this walk still references are emptied one at a time.
+    deinit {
+        pullback = nil  // the closure may hold the parents too
+        var pending = parents.compactMap { $0 }
+        parents = []
+        while var n = pending.popLast() {
+            guard isKnownUniquelyReferenced(&n) else { continue }
+            n.pullback = nil
+            pending.append(contentsOf: n.parents.compactMap { $0 })
+            n.parents = []
+        }
     }
 
     @usableFromInline

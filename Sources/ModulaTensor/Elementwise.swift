@@ -17,14 +17,14 @@ extension Tensor {
     @usableFromInline
     func combined(_ op: BinaryOp, _ other: Tensor, _ name: String) -> Tensor {
         if shape == other.shape {
-            var out = Tensor(uninitializedShape: shape)
+            let out = Tensor(uninitializedShape: shape)
             Scalar.binary(op, storage.pointer, 1, other.storage.pointer, 1, out.storage.pointer, count)
             return out
         }
         guard let outShape = broadcastShape(shape, other.shape) else {
             preconditionFailure("\(name): shapes \(shape) and \(other.shape) cannot be broadcast together")
         }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let r = outShape.count
         if out.count == 0 { return out }
         // Strides of each operand in its own storage, 0 along broadcast axes.
@@ -105,9 +105,8 @@ extension Tensor {
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let ad = a.detached, bd = b.detached
         return a.combined(.max, b, "maximum").recorded([a, b]) { g in
-            var fa = ad.combined(.sub, bd, "maximum")
-            for i in 0..<fa.count { fa.storage.pointer[i] = fa.storage.pointer[i] >= 0 ? 1 : 0 }
-            return [(g * fa).unbroadcast(to: a.shape), (g * (1 - fa)).unbroadcast(to: b.shape)]
+            let fb = bd.combined(.sub, ad, "maximum").map(.step)  // 1 where b > a strictly
+            return [(g * (1 - fb)).unbroadcast(to: a.shape), (g * fb).unbroadcast(to: b.shape)]
         }
     }
 
@@ -119,7 +118,7 @@ extension Tensor {
     // Scalar operands: an affine kernel, no broadcasting machinery.
     @usableFromInline
     func affine(_ scale: Scalar, _ shift: Scalar) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         Scalar.affine(storage.pointer, scale, shift, out.storage.pointer, count)
         return out
     }
@@ -133,7 +132,8 @@ extension Tensor {
     public static func / (a: Tensor, s: Scalar) -> Tensor { a * (1 / s) }
     public static func / (s: Scalar, a: Tensor) -> Tensor { a.reciprocal() * s }
 
-    // In-place forms detach the result from the tape; inside a differentiated function use the pure forms.
+    // Compound assignments rebind the variable to the (recorded) result: `y += x` inside a
+    // differentiated function is differentiated like `y = y + x`.
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
@@ -156,8 +156,9 @@ extension Tensor {
     public mutating func blend(_ a: Scalar, _ x: Tensor, _ b: Scalar) {
         precondition(shape == x.shape, "blend: shapes \(shape) and \(x.shape) must be equal")
         makeUnique(); node = nil
-        let p = storage.pointer, q = x.storage.pointer
-        for i in 0..<count { p[i] = a * p[i] + b * q[i] }
+        // Two specialized passes rather than one generic loop (which would not be specialized).
+        Scalar.affine(storage.pointer, a, 0, storage.pointer, count)
+        Scalar.axpy(count, b, x.storage.pointer, storage.pointer)
     }
 
     /// Copies `other`'s elements into this tensor's memory (same shape; not recorded).
@@ -172,7 +173,7 @@ extension Tensor {
     /// `op` applied to every element, not recorded.
     @usableFromInline
     func map(_ op: UnaryOp) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         Scalar.unary(op, storage.pointer, out.storage.pointer, count)
         return out
     }
@@ -185,10 +186,11 @@ extension Tensor {
     public func tanh() -> Tensor { let y = map(.tanh); return y.recorded([self]) { g in [g * (1 - y * y)] } }
     /// Square root elementwise.
     public func sqrt() -> Tensor { let y = map(.sqrt); return y.recorded([self]) { g in [g * 0.5 / y] } }
+    // Derivative masks are computed in the pullback, so that unrecorded calls make one pass.
     /// Absolute value elementwise (subgradient 0 at 0).
-    public func abs() -> Tensor { let s = map(.sign); return map(.abs).recorded([self]) { g in [g * s] } }
+    public func abs() -> Tensor { let x = detached; return map(.abs).recorded([self]) { g in [g * x.map(.sign)] } }
     /// max(x, 0) elementwise (subgradient 0 at 0).
-    public func relu() -> Tensor { let s = map(.step); return map(.relu).recorded([self]) { g in [g * s] } }
+    public func relu() -> Tensor { let x = detached; return map(.relu).recorded([self]) { g in [g * x.map(.step)] } }
     /// x² elementwise.
     public func squared() -> Tensor { let x = detached; return map(.square).recorded([self]) { g in [g * x * 2] } }
     /// 1/x elementwise.
@@ -205,24 +207,31 @@ extension Tensor {
     /// xᵖ elementwise for a scalar exponent.
     public func pow(_ p: Scalar) -> Tensor {
         let x = detached
-        var y = Tensor(uninitializedShape: shape)
-        for i in 0..<count { y.storage.pointer[i] = Scalar.pow(x.storage.pointer[i], p) }
+        let y = Tensor(uninitializedShape: shape)
+        Scalar.pow(x.storage.pointer, p, y.storage.pointer, count)
         return y.recorded([self]) { g in
-            var d = Tensor(uninitializedShape: x.shape)
-            for i in 0..<x.count { d.storage.pointer[i] = p * Scalar.pow(x.storage.pointer[i], p - 1) }
-            return [g * d]
+            let d = Tensor(uninitializedShape: x.shape)
+            Scalar.pow(x.storage.pointer, p - 1, d.storage.pointer, x.count)
+            return [g * d * p]
         }
     }
     /// Elementwise clamp to `[low, high]` (derivative 1 inside, 0 outside).
     public func clamped(_ low: Scalar, _ high: Scalar) -> Tensor {
-        var y = Tensor(uninitializedShape: shape)
-        var inside = Tensor(uninitializedShape: shape)
-        for i in 0..<count {
-            let v = storage.pointer[i]
-            y.storage.pointer[i] = Swift.min(Swift.max(v, low), high)
-            inside.storage.pointer[i] = v >= low && v <= high ? 1 : 0
+        precondition(low <= high, "clamped: low bound \(low) exceeds high bound \(high)")
+        let y = Tensor(uninitializedShape: shape)
+        var bounds = (low, high)
+        withUnsafePointer(to: &bounds.0) { lo in
+            Scalar.binary(.max, storage.pointer, 1, lo, 0, y.storage.pointer, count)
         }
-        return y.recorded([self]) { g in [g * inside] }
+        withUnsafePointer(to: &bounds.1) { hi in
+            Scalar.binary(.min, y.storage.pointer, 1, hi, 0, y.storage.pointer, count)
+        }
+        let x = detached
+        return y.recorded([self]) { g in
+            // 1 where clamping left the element unchanged (inside, bounds included), else 0.
+            let moved = y.combined(.sub, x, "clamped").map(.abs).map(.sign)
+            return [g * (1 - moved)]
+        }
     }
 
     /// Whether every element is finite (no NaN or infinity).

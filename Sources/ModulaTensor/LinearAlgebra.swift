@@ -22,9 +22,12 @@ extension Tensor {
         a.makeUnique()
         var s = Tensor(uninitializedShape: [k]), vt = Tensor(uninitializedShape: [k, n]), u = Tensor(uninitializedShape: [m, k])
         if k == 0 { return (Tensor.zeros([m, 0]), Tensor.zeros([0]), Tensor.zeros([0, n])) }
-        let info = Scalar.gesdd(
-            m: n, n: m, a: a.storage.pointer, s: s.storage.pointer,
-            u: vt.storage.pointer, ldu: n, vt: u.storage.pointer, ldvt: k)
+        // `a` is not used after the call: keep its storage alive through it.
+        let info = withExtendedLifetime(a) {
+            Scalar.gesdd(
+                m: n, n: m, a: a.storage.pointer, s: s.storage.pointer,
+                u: vt.storage.pointer, ldu: n, vt: u.storage.pointer, ldvt: k)
+        }
         if info != 0 { throw LinearAlgebraError(routine: "\(Scalar.self == Float.self ? "s" : "d")gesdd", info: info) }
         s.node = nil
         return (u, s, vt)
@@ -53,8 +56,7 @@ extension Tensor {
     /// The largest singular value of a matrix (through SVD; not recorded).
     public func spectralNorm() throws -> Scalar {
         if count == 0 { return 0 }
-        let s = try svd().s
-        return s.scalars[0]
+        return try svd().s[0]  // not `.storage.pointer[0]`: the temporary could be freed before the read
     }
 
     /// Singular values of a matrix in descending order (not recorded).

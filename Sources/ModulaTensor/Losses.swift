@@ -5,12 +5,11 @@ extension Tensor {
     public func softmax() -> Tensor {
         precondition(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
-        var y = Tensor(uninitializedShape: shape)
+        let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
         for r in 0..<rows {
             let x = storage.pointer + r * n, o = y.storage.pointer + r * n
-            var m = x[0]
-            for j in 1..<n where x[j] > m { m = x[j] }
+            let m = Scalar.maxElement(x, n)
             Scalar.affine(x, 1, -m, o, n)
             Scalar.unary(.exp, o, o, n)
             let s = Scalar.sum(o, n)
@@ -19,11 +18,12 @@ extension Tensor {
         let yd = y
         return y.recorded([self]) { g in
             // dx = y ⊙ (g − Σ g⊙y)
-            var dx = Tensor(uninitializedShape: g.shape)
+            let dx = Tensor(uninitializedShape: g.shape)
             for r in 0..<rows {
                 let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
                 let d = Scalar.dot(gp, yp, n)
-                for j in 0..<n { o[j] = yp[j] * (gp[j] - d) }
+                Scalar.affine(gp, 1, -d, o, n)
+                Scalar.binary(.mul, o, 1, yp, 1, o, n)
             }
             return [dx]
         }
@@ -33,25 +33,26 @@ extension Tensor {
     public func logSoftmax() -> Tensor {
         precondition(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
-        var y = Tensor(uninitializedShape: shape)
+        let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
         for r in 0..<rows {
             let x = storage.pointer + r * n, o = y.storage.pointer + r * n
-            var m = x[0]
-            for j in 1..<n where x[j] > m { m = x[j] }
-            var s = Scalar(0)
-            for j in 0..<n { s += Scalar.exp(x[j] - m) }
-            let lse = m + Scalar.log(s)
+            let m = Scalar.maxElement(x, n)
+            Scalar.affine(x, 1, -m, o, n)  // o is scratch space until the last line
+            Scalar.unary(.exp, o, o, n)
+            let lse = m + Scalar.log(Scalar.sum(o, n))
             Scalar.affine(x, 1, -lse, o, n)
         }
         let yd = y
         return y.recorded([self]) { g in
             // dx = g − softmax · Σ g
-            var dx = Tensor(uninitializedShape: g.shape)
+            let dx = Tensor(uninitializedShape: g.shape)
             for r in 0..<rows {
                 let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
                 let s = Scalar.sum(gp, n)
-                for j in 0..<n { o[j] = gp[j] - Scalar.exp(yp[j]) * s }
+                Scalar.unary(.exp, yp, o, n)
+                Scalar.affine(o, -s, 0, o, n)
+                Scalar.axpy(n, 1, gp, o)
             }
             return [dx]
         }
@@ -71,11 +72,10 @@ public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> T
     }
     let x = logits.detached
     var total = S(0)
-    var probs = Tensor<S>(uninitializedShape: [rows, c])
+    let probs = Tensor<S>(uninitializedShape: [rows, c])
     for r in 0..<rows {
         let p = x.storage.pointer + r * c, o = probs.storage.pointer + r * c
-        var m = p[0]
-        for j in 1..<c where p[j] > m { m = p[j] }
+        let m = S.maxElement(p, c)
         Scalar_expShift(p, m, o, c)
         let s = S.sum(o, c)
         total += m + S.log(s) - p[labels[r]]
@@ -83,12 +83,12 @@ public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> T
     }
     let shape = logits.shape
     return Tensor(total / S(Swift.max(rows, 1))).recorded([logits]) { g in
-        // d/dlogits = (softmax − onehot) / rows
-        var d = probs
+        // d/dlogits = (softmax − onehot) / rows, written into fresh memory (`probs` stays intact).
+        let d = Tensor<S>(uninitializedShape: shape)
         let scale = g.scalar / S(Swift.max(rows, 1))
-        for r in 0..<rows { d.storage.pointer[r * c + labels[r]] -= 1 }
-        d.scaleInPlace(by: scale)
-        return [d.reshaped(shape)]
+        S.affine(probs.storage.pointer, scale, 0, d.storage.pointer, rows * c)
+        for r in 0..<rows { d.storage.pointer[r * c + labels[r]] -= scale }
+        return [d]
     }
 }
 

@@ -28,9 +28,9 @@ extension Tensor {
             k == k2,
             "matmul: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") are incompatible: inner dimensions \(k) and \(k2) must match")
         let batch = batchA.reduce(1, *)
-        var out = Tensor(uninitializedShape: batchA + [m, n])
+        let out = Tensor(uninitializedShape: batchA + [m, n])
         if k == 0 {
-            out.storage.pointer.initialize(repeating: 0, count: out.count)
+            Scalar.fill(out.storage.pointer, 0, out.count)
         } else {
             for i in 0..<batch {
                 Scalar.gemm(
@@ -69,12 +69,12 @@ extension Tensor {
         precondition(rank == 2, "gram: needs a matrix, got shape \(shape)")
         let (r, c) = (shape[0], shape[1])
         let n = transpose ? c : r, k = transpose ? r : c
-        var out = Tensor.zeros([n, n])
+        let out = Tensor.zeros([n, n])
         let p = out.storage.pointer
         if k > 0 {
             Scalar.syrk(trans: transpose, n: n, k: k, alpha: 1, a: storage.pointer, lda: c, beta: 0, c: p, ldc: n)
         }
-        for i in 0..<n { for j in 0..<i { p[i * n + j] = p[j * n + i] } }
+        for i in 1..<Swift.max(n, 1) { Scalar.stridedCopy(p + i, n, p + i * n, i) }  // row i ← column i
         return out
     }
 }

@@ -15,20 +15,16 @@ extension Tensor {
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
         var outShape = shape
         outShape[axis] = 1
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let p = storage.pointer, q = out.storage.pointer
         precondition(n > 0 || op == .add, "max: cannot reduce an empty axis \(axis) of shape \(shape)")
         for o in 0..<outer {
             let dst = q + o * inner
             let src = p + o * n * inner
             if inner == 1 {
-                if op == .add { dst[0] = Scalar.sum(src, n) } else {
-                    var m = src[0]
-                    for k in 1..<Swift.max(n, 1) where src[k] > m { m = src[k] }
-                    dst[0] = m
-                }
+                dst[0] = op == .add ? Scalar.sum(src, n) : Scalar.maxElement(src, n)
             } else if n == 0 {
-                dst.initialize(repeating: 0, count: inner)
+                Scalar.fill(dst, 0, inner)
             } else {
                 dst.update(from: src, count: inner)
                 for k in 1..<n { Scalar.binary(op, dst, 1, src + k * inner, 1, dst, inner) }
@@ -91,9 +87,8 @@ extension Tensor {
         for a in axes { m = m.reduced(.max, axis: a) }
         let x = detached, kept = m
         return m.reshaped(reducedShape(axes, keep: keep)).recorded([self]) { g in
-            // mask = (x == max), normalized by the number of ties
-            var mask = x.combined(.sub, kept, "max")
-            for i in 0..<mask.count { mask.storage.pointer[i] = mask.storage.pointer[i] == 0 ? 1 : 0 }
+            // mask = (x == max) = 1 − sign|x − max|, normalized by the number of ties
+            let mask = 1 - x.combined(.sub, kept, "max").map(.abs).map(.sign)
             var ties = mask
             for a in axes { ties = ties.reduced(.add, axis: a) }
             return [mask.combined(.mul, g.reshaped(kept.shape).combined(.div, ties, "max"), "max")]
@@ -106,21 +101,17 @@ extension Tensor {
     /// Largest element (not recorded).
     public func max() -> Scalar {
         precondition(count > 0, "max: tensor of shape \(shape) is empty")
-        var m = storage.pointer[0]
-        for i in 1..<count where storage.pointer[i] > m { m = storage.pointer[i] }
-        return m
+        return Scalar.maxElement(storage.pointer, count)
     }
     /// Smallest element (not recorded).
     public func min() -> Scalar {
         precondition(count > 0, "min: tensor of shape \(shape) is empty")
-        var m = storage.pointer[0]
-        for i in 1..<count where storage.pointer[i] < m { m = storage.pointer[i] }
-        return m
+        return Scalar.minElement(storage.pointer, count)
     }
 
     /// log Σ exp along the given axes, computed stably.
     public func logSumExp(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
-        let m = max(alongAxes: axes, keepingDimensions: true).detached
+        let m = detached.max(alongAxes: axes, keepingDimensions: true)
         let s = (self - m).exp().sum(alongAxes: axes, keepingDimensions: true).log() + m
         return keep ? s : s.reshaped(reducedShape(normalizedAxes(axes, "logSumExp"), keep: false))
     }

@@ -24,28 +24,23 @@ extension Tensor {
             "permute: \(permutation) is not a permutation of the \(rank) axes of shape \(shape)")
         if permutation == Array(0..<rank) { return self }
         let outShape = permutation.map { shape[$0] }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         var inStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let st = permutation.map { inStrides[$0] }
         let p = storage.pointer, q = out.storage.pointer
-        if rank == 2 {
-            // Blocked transpose for cache locality.
-            let rows = outShape[0], cols = outShape[1], b = 32
-            for i0 in stride(from: 0, to: rows, by: b) {
-                for j0 in stride(from: 0, to: cols, by: b) {
-                    for i in i0..<Swift.min(i0 + b, rows) {
-                        for j in j0..<Swift.min(j0 + b, cols) { q[i * cols + j] = p[i * st[0] + j * st[1]] }
-                    }
-                }
+        if permutation.dropLast(2).elementsEqual(0..<(rank - 2)) {
+            // A swap of the last two axes: one blocked transpose per matrix of the batch.
+            let rows = shape[rank - 2], cols = shape[rank - 1]
+            for b in 0..<(rows * cols == 0 ? 0 : count / (rows * cols)) {
+                Scalar.transpose(p + b * rows * cols, rows: rows, cols: cols, q + b * rows * cols)
             }
         } else if out.count > 0 {
             let inner = outShape[rank - 1], si = st[rank - 1]
             var index = [Int](repeating: 0, count: rank - 1)
             var off = 0
             for row in 0..<(out.count / inner) {
-                let dst = q + row * inner
-                for j in 0..<inner { dst[j] = p[off + j * si] }
+                Scalar.stridedCopy(p + off, si, q + row * inner, inner)
                 var axis = rank - 2
                 while axis >= 0 {
                     index[axis] += 1; off += st[axis]
@@ -76,7 +71,7 @@ extension Tensor {
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
         var outShape = shape
         outShape[axis] = range.count
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let chunk = range.count * inner
         for o in 0..<outer {
             (out.storage.pointer + o * chunk).update(
@@ -84,7 +79,7 @@ extension Tensor {
         }
         let shape = self.shape
         return out.recorded([self]) { g in
-            var full = Tensor.zeros(shape)
+            let full = Tensor.zeros(shape)
             for o in 0..<outer {
                 (full.storage.pointer + (o * shape[axis] + range.lowerBound) * inner).update(
                     from: g.storage.pointer + o * chunk, count: chunk)
@@ -107,17 +102,17 @@ extension Tensor {
         let outer = first.shape[..<axis].reduce(1, *), inner = first.shape[(axis + 1)...].reduce(1, *)
         var outShape = first.shape
         outShape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let rowOut = outShape[axis] * inner
-        var start = 0
+        var start = 0  // offset of the current part along `axis`
         var ranges: [Range<Int>] = []
         for p in parts {
             let w = p.shape[axis] * inner
             for o in 0..<outer {
-                (out.storage.pointer + o * rowOut + start).update(from: p.storage.pointer + o * w, count: w)
+                (out.storage.pointer + o * rowOut + start * inner).update(from: p.storage.pointer + o * w, count: w)
             }
-            ranges.append((start / inner)..<(start / inner + p.shape[axis]))
-            start += w
+            ranges.append(start..<(start + p.shape[axis]))
+            start += p.shape[axis]
         }
         return out.recorded(parts) { g in ranges.map { g.slice(axis: axis, $0) } }
     }
@@ -130,7 +125,7 @@ extension Tensor {
         let ishape = indexShape ?? [indices.count]
         precondition(ishape.reduce(1, *) == indices.count, "gather: index shape \(ishape) does not hold \(indices.count) indices")
         let rows = shape[0], w = count / Swift.max(rows, 1)
-        var out = Tensor(uninitializedShape: ishape + shape.dropFirst())
+        let out = Tensor(uninitializedShape: ishape + shape.dropFirst())
         for (i, k) in indices.enumerated() {
             precondition(k >= 0 && k < rows, "gather: index \(k) at position \(i) is out of range 0..<\(rows) for shape \(shape)")
             (out.storage.pointer + i * w).update(from: storage.pointer + k * w, count: w)
@@ -147,7 +142,7 @@ extension Tensor {
         precondition(
             indices.count * w == count,
             "scatterAdd: \(indices.count) indices of rows shaped \(Array(targetShape.dropFirst())) need \(indices.count * w) elements, got shape \(shape)")
-        var out = Tensor.zeros(targetShape)
+        let out = Tensor.zeros(targetShape)
         for (i, k) in indices.enumerated() {
             precondition(k >= 0 && k < rows, "scatterAdd: index \(k) at position \(i) is out of range 0..<\(rows)")
             Scalar.axpy(w, 1, storage.pointer + i * w, out.storage.pointer + k * w)

@@ -7,13 +7,17 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        pointer = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(count, 1))
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let raw = bytes >= TensorMemory.minimumCachedBytes
+            ? BufferCache.shared.take(bytes: bytes) ?? .allocate(byteCount: bytes, alignment: 64)
+            : .allocate(byteCount: bytes, alignment: MemoryLayout<Scalar>.alignment)
+        pointer = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
     }
 
     @usableFromInline
     convenience init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
-        pointer.initialize(repeating: value, count: count)
+        Scalar.fill(pointer, value, count)  // specialized, unlike a generic `initialize(repeating:)`
     }
 
     @usableFromInline
@@ -23,7 +27,12 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
         return s
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let raw = UnsafeMutableRawPointer(pointer)
+        if bytes >= TensorMemory.minimumCachedBytes && BufferCache.shared.give(raw, bytes: bytes) { return }
+        raw.deallocate()
+    }
 }
 
 /// A dense, row-major, n-dimensional array of `Float` or `Double` with value semantics.
@@ -77,7 +86,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
             scalars.count == n,
             "Tensor(shape:scalars:): shape \(shape) needs \(n) scalars, got \(scalars.count)")
         self.init(uninitializedShape: shape)
-        scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) }
+        if n > 0 { scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) } }
     }
 
     /// A rank-1 tensor holding `scalars`.
@@ -111,11 +120,14 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// The element at a multi-index.
+    ///
+    /// Setting an element is not recorded for differentiation: the tensor is detached from the tape.
     public subscript(_ index: Int...) -> Scalar {
         get { storage.pointer[offset(of: index)] }
         set {
             let o = offset(of: index)
             makeUnique()
+            node = nil
             storage.pointer[o] = newValue
         }
     }
@@ -205,14 +217,14 @@ extension Tensor {
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
         precondition(step != 0, "arange: step must be nonzero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
-        var t = Tensor(uninitializedShape: [n])
+        let t = Tensor(uninitializedShape: [n])
         for i in 0..<n { t.storage.pointer[i] = start + Scalar(i) * step }
         return t
     }
 
     /// The n×n identity matrix.
     public static func identity(_ n: Int) -> Tensor {
-        var t = Tensor.zeros([n, n])
+        let t = Tensor.zeros([n, n])
         for i in 0..<n { t.storage.pointer[i * n + i] = 1 }
         return t
     }
@@ -221,7 +233,7 @@ extension Tensor {
     public static func randomNormal(
         _ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1, using rng: inout RandomGenerator
     ) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         let p = t.storage.pointer
         var i = 0
         while i < t.count {
@@ -237,7 +249,7 @@ extension Tensor {
     public static func randomUniform(
         _ shape: [Int], low: Scalar = 0, high: Scalar = 1, using rng: inout RandomGenerator
     ) -> Tensor {
-        var t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count { t.storage.pointer[i] = low + (high - low) * Scalar(rng.nextUnitDouble()) }
         return t
     }
