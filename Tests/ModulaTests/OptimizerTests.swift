@@ -221,3 +221,46 @@ struct DiagnosticsTests {
         }
     }
 }
+
+@Suite("Optimizer rules")
+struct OptimizerRuleTests {
+    @Test("true steepest descent: Δw = −η·‖g‖†·dualize(g) in the modular norm")
+    func steepest() throws {
+        var rng = RandomGenerator(seed: 47)
+        let mlp = MLP(input: 5, width: 6, output: 3, orthogonalizer: exact)
+        var w: [Tensor<Double>] = mlp.initialize(using: &rng)
+        let w0 = w
+        let g = randomLike(mlp.weightShapes, &rng)
+        var opt = try Optimizer<Double>(module: mlp, groups: [
+            ParameterGroup("all", rule: .dualized(momentum: .none, layout: .modular(targetNorm: 1), norm: .atom, step: .steepest),
+                           learningRate: .constant(0.01)),
+        ])
+        try opt.update(&w, gradients: g)
+        let expected = zip(w0, mlp.dualize(g)).map { $0 - $1 * (0.01 * mlp.dualNorm(g)) }
+        #expect(relativeError(w, expected) < 1e-12)
+    }
+
+    @Test("two modular groups each dualize their own directions")
+    func twoModularGroups() throws {
+        var rng = RandomGenerator(seed: 48)
+        let mlp = MLP(input: 5, width: 6, output: 3, orthogonalizer: exact)
+        var w: [Tensor<Double>] = mlp.initialize(using: &rng)
+        let w0 = w
+        let g = randomLike(mlp.weightShapes, &rng)
+        let rule = UpdateRule.dualized(momentum: .none, layout: .modular(targetNorm: 1), norm: .atom, step: .unconstrained)
+        var opt = try Optimizer<Double>(module: mlp, groups: [
+            ParameterGroup("first", selects: { name, _ in name == "0.weight" }, rule: rule, learningRate: .constant(1)),
+            ParameterGroup("rest", rule: rule, learningRate: .constant(1)),
+        ])
+        try opt.update(&w, gradients: g)
+        // Each group's share equals dualizing the network with the other group's gradient zeroed.
+        var onlyFirst = g.map { Tensor<Double>.zeros($0.shape) }
+        onlyFirst[0] = g[0]
+        let d1 = mlp.dualize(onlyFirst)
+        #expect(relativeError([w0[0] - w[0]], [d1[0]]) < 1e-12)
+        var onlyRest = g
+        onlyRest[0] = .zeros(g[0].shape)
+        let d2 = mlp.dualize(onlyRest)
+        #expect(relativeError([w0[2] - w[2]], [d2[2]]) < 1e-12)
+    }
+}

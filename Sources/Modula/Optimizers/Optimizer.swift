@@ -154,12 +154,20 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         }
 
         // Pass 2: dualize, group by group (a modular layout dualizes the whole network once).
-        var modularCache: [Double: [Tensor<Scalar>]] = [:]
-        func modular(_ target: Double, _ dirs: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
-            if let c = modularCache[target] { return c }
-            let d = module.dualize(dirs, targetNorm: Scalar(target))
-            modularCache[target] = d
+        // Cached per group: a modular group dualizes the whole network once per step.
+        var modularCache: [Int: [Tensor<Scalar>]] = [:]
+        func modular(_ group: Int, _ target: Double) -> [Tensor<Scalar>] {
+            if let c = modularCache[group] { return c }
+            let d = module.dualize(fullDirections(group), targetNorm: Scalar(target))
+            modularCache[group] = d
             return d
+        }
+        var modularDualNorms: [Int: Scalar] = [:]
+        func modularDualNorm(_ group: Int) -> Scalar {
+            if let c = modularDualNorms[group] { return c }
+            let v = module.dualNorm(fullDirections(group))
+            modularDualNorms[group] = v
+            return v
         }
         // Directions of weights outside dualized groups are zero when the whole network is dualized.
         func fullDirections(_ groupIndex: Int) -> [Tensor<Scalar>] {
@@ -172,17 +180,21 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             if g.weightDecay != 0 { weights[i].scaleInPlace(by: 1 - eta * Scalar(g.weightDecay)) }
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
-                let u = dualized(i, layout, norm, direction[i]!, { modular($0, fullDirections(assignment[i]))[i] })
+                let u = dualized(i, layout, norm, direction[i]!, { modular(assignment[i], $0)[i] })
                 switch step {
                 case .unconstrained: weights[i].addScaled(u, by: -eta)
                 case .constrained(let radius):
                     weights[i].scaleInPlace(by: 1 - eta)
                     weights[i].addScaled(u, by: -eta * Scalar(radius))
                 case .steepest:
-                    weights[i].addScaled(u, by: -eta * dualNorm(i, layout, norm, direction[i]!))
+                    let scale: Scalar
+                    if case .modular = layout, case .atom = norm { scale = modularDualNorm(assignment[i]) } else {
+                        scale = dualNorm(i, layout, norm, direction[i]!)
+                    }
+                    weights[i].addScaled(u, by: -eta * scale)
                 }
             case .adamThenDualize(_, _, _, let layout):
-                let u = dualized(i, layout, .atom, direction[i]!, { modular($0, fullDirections(assignment[i]))[i] })
+                let u = dualized(i, layout, .atom, direction[i]!, { modular(assignment[i], $0)[i] })
                 weights[i].addScaled(u, by: -eta)
             case .adamW, .sgd:
                 weights[i].addScaled(direction[i]!, by: -eta)
