@@ -83,13 +83,15 @@ enum QuinticIteration {
         let wide = m <= n
         let k = wide ? m : n, long = wide ? n : m
         let count = m * n
+        let largest = g.withUnsafeBufferPointer { MatrixScaling.largestMagnitude($0) }
+        guard let largest else { return Tensor(repeating: .nan, shape: g.shape) }
+        if largest == 0 { return .zeros(g.shape) }
+
+        // The four work buffers of the whole iteration: X and the next X (swapped each step), A and B.
         var x = Tensor<S>(uninitializedShape: [m, n]), y = Tensor<S>(uninitializedShape: [m, n])
         var gram = Tensor<S>(uninitializedShape: [k, k]), poly = Tensor<S>(uninitializedShape: [k, k])
 
         // X₀ = G / (‖G‖_F · safety).
-        let largest = g.withUnsafeBufferPointer { MatrixScaling.largestMagnitude($0) }
-        guard let largest else { return Tensor(repeating: .nan, shape: g.shape) }
-        if largest == 0 { return .zeros(g.shape) }
         g.withUnsafeBufferPointer { gp in
             x.withUnsafeMutableBufferPointer { xp in
                 MatrixScaling.normalize(gp, largest: largest, into: xp, safety: safety)
