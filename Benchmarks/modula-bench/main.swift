@@ -3,7 +3,7 @@
 //   swift run -c release modula-bench [filter …]
 //
 // Each figure is one line `bench <name> <shape> key=value …`; a filter selects the benchmarks whose
-// name contains it (`matmul`, `elementwise`, `elementwise/exp`, `reduce`, `step`). Every timing is the
+// name contains it (`matmul`, `elementwise`, `elementwise/exp`, `reduce`, `step`, `orthogonalize`). Every timing is the
 // median of several repetitions after a warm-up, and every baseline runs in the same process.
 //
 // - matmul: `Tensor.matmul` (Float, allocating its result) against `cblas_sgemm` on preallocated buffers,
@@ -206,4 +206,5 @@ let start = now()
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
+if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 print("# total \(fmt(now() - start, 1)) s")
