@@ -1,0 +1,13 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "HelloMNIST",
+    dependencies: [.package(path: "../swift-modula")],
+    targets: [
+        .executableTarget(name: "HelloMNIST", dependencies: [
+            .product(name: "Modula", package: "swift-modula"),
+            .product(name: "ModulaData", package: "swift-modula"),
+        ]),
+    ]
+)
