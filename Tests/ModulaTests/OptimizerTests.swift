@@ -264,3 +264,31 @@ struct OptimizerRuleTests {
         #expect(relativeError([w0[2] - w[2]], [d2[2]]) < 1e-12)
     }
 }
+
+@Suite("Optimizer configuration")
+struct OptimizerConfigurationTests {
+    @Test("a modular layout with a matrix norm is refused; the head defaults to the last Linear")
+    func configuration() throws {
+        let net = Sequential([Linear(in: 3, out: 4), ReLU(), Linear(in: 4, out: 2).named("head"), Bias(2).named("bias")])
+        #expect(throws: OptimizerError.self) {
+            try Optimizer<Float>(module: net, groups: [
+                ParameterGroup("x", rule: .dualized(momentum: .none, layout: .modular(targetNorm: 1),
+                                                    norm: .matrix(.sign, orthogonalizer: SVDOrthogonalizer()), step: .unconstrained),
+                               learningRate: .constant(0.1)),
+            ])
+        }
+        let muon = try Optimizer<Float>.muon(module: net)
+        // 0.weight → Muon; head.weight and bias.weight → AdamW.
+        #expect(muon.assignment == [0, 1, 1])
+        let scion = try Optimizer<Float>.scion(module: net, learningRate: .constant(0.1))
+        #expect(scion.groups[scion.assignment[1]].label == "head")
+    }
+
+    @Test("a tared subtree prints its masses as tared")
+    func taredPrinting() {
+        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
+        let text = "\(gpt)"
+        #expect(text.contains("blocks: Tared  mass=5 "))
+        #expect(text.contains("0: Sequential  mass=2.5 ") && text.contains("query: Linear(8→8)  mass=0.4167 "))
+    }
+}

@@ -3,7 +3,7 @@
 /// Inputs hold token ids as exact integers in a float tensor of any shape `[…]`; the output has
 /// shape `[…, dimension]`. Its norm is ℓ₁→RMS, the largest row norm ‖row‖₂/√d; the duality map
 /// scales each gradient row to ℓ₂ norm √d (zero rows stay zero) [Bernstein & Newhouse 2024, §3].
-/// `norm: .sign` selects the ℓ∞-type alternative from Scion's menu (sign(G)/… per entry).
+/// `norm: .sign` selects the ℓ∞ alternative: norm max|w|, duality map sign(G), projection to ±1.
 public struct Embed: Atom {
     public enum Norm: String, Sendable, Codable { case rowRMS, sign }
     public let vocabulary: Int

@@ -11,7 +11,7 @@ public struct WellNormednessViolation: Sendable, CustomStringConvertible {
     }
 }
 
-/// The outcome of ``Module/auditWellNormedness(inputShapes:samples:tolerance:using:)``.
+/// The outcome of ``Module/auditWellNormedness(inputShapes:samples:tolerance:perturbInputs:inputs:using:)``.
 public struct WellNormednessReport: Sendable, CustomStringConvertible {
     /// Largest ratio of measured change to declared bound, for the input and for each weight.
     public let worstRatios: [(subject: String, ratio: Double)]

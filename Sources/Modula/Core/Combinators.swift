@@ -40,8 +40,8 @@ public struct Sequential: Module {
     ///
     /// ```swift
     /// let mlp = Sequential {
-    ///     Linear(784, 256); ReLU()
-    ///     Linear(256, 10)
+    ///     Linear(in: 784, out: 256); ReLU()
+    ///     Linear(in: 256, out: 10)
     /// }
     /// ```
     public init(@ModuleBuilder _ content: () -> [any Module]) { self.init(content()) }

@@ -80,14 +80,19 @@ extension Module {
     }
 
     /// The module tree with each node's mass and sensitivity.
+    ///
+    /// Masses inside a ``Tared`` subtree are shown as tared (scaled so that they add up to the tared
+    /// mass), which is what the parent's rules see.
     public var description: String {
         var lines: [String] = []
-        func walk(_ m: any Module, _ label: String?, _ indent: String) {
+        func walk(_ m: any Module, _ label: String?, _ indent: String, _ scale: Double) {
             let head = label.map { $0.isEmpty ? "" : "\($0): " } ?? ""
-            lines.append("\(indent)\(head)\(m.name)  mass=\(formatNumber(m.mass)) sensitivity=\(formatNumber(m.sensitivity))")
-            for c in m.children { walk(c.module, c.label, indent + "  ") }
+            lines.append("\(indent)\(head)\(m.name)  mass=\(formatNumber(m.mass * scale)) sensitivity=\(formatNumber(m.sensitivity))")
+            var inner = scale
+            if let t = ((m as? Named)?.module ?? m) as? Tared, t.module.mass > 0 { inner = scale * t.mass / t.module.mass }
+            for c in m.children { walk(c.module, c.label, indent + "  ", inner) }
         }
-        walk(self, nil, "")
+        walk(self, nil, "", 1)
         return lines.joined(separator: "\n")
     }
 
@@ -201,7 +206,7 @@ extension Module {
 
     /// The dualize target each atom receives when the whole network is dualized to `targetNorm`:
     /// t·(μ_atom/μ)/Π(sensitivities downstream), found by dualizing and measuring each atom's norm
-    /// of its share (so it reflects exactly what ``dualize(_:targetNorm:)`` does).
+    /// of its share (so it reflects exactly what ``Module/dualize(_:targetNorm:)`` does).
     public func atomTargets(targetNorm: Double = 1, using rng: inout RandomGenerator) -> [(name: String, target: Double)] {
         let g = weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
         let d = dualize(g, targetNorm: targetNorm)

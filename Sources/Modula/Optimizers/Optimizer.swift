@@ -117,6 +117,11 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             }
             return g
         }
+        for g in groups {
+            if case .dualized(_, .modular, .matrix, _) = g.rule {
+                throw OptimizerError.unsupported(group: g.label, reason: "a modular layout dualizes with each atom's own norm; use norm: .atom, or layout: .perAtom with a matrix norm")
+            }
+        }
     }
 
     /// The learning rate group `g` uses at the current step.
@@ -261,6 +266,7 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     case wrongCount(expected: Int, weights: Int, gradients: Int)
     case wrongShape(weight: String, expected: [Int], actual: [Int], gradient: [Int])
     case nonFinite(weight: String)
+    case unsupported(group: String, reason: String)
 
     public var description: String {
         switch self {
@@ -269,6 +275,7 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
         case .wrongShape(let name, let e, let w, let g):
             return "optimizer: weight \(name) expects shape \(e), got weight \(w) and gradient \(g)"
         case .nonFinite(let w): return "optimizer: the gradient of \(w) contains NaN or infinity; no step was taken"
+        case .unsupported(let g, let r): return "optimizer: group \(g): \(r)"
         }
     }
 }

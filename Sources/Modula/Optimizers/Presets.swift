@@ -5,8 +5,11 @@ extension Optimizer {
     /// w ← w − η·u [Large et al. 2024; the hello-world and hello-GPT notebooks].
     ///
     /// - Parameters:
+    ///   - module: the network whose weights are trained.
+    ///   - learningRate: the schedule η(step).
     ///   - momentum: `.none` for hello-world, `.ema(0.95)` for hello-GPT.
     ///   - targetNorm: the modular norm of each update before the learning rate.
+    ///   - weightDecay: decoupled weight decay λ: w ← (1 − η·λ)·w before each step.
     public static func modular(
         module: any Module, learningRate: Schedule, momentum: Momentum = .none, targetNorm: Double = 1,
         weightDecay: Double = 0
@@ -22,14 +25,16 @@ extension Optimizer {
     /// orthogonalization and the scale max(1, rows/cols)^½; embeddings, the head, biases and gains get AdamW.
     ///
     /// This is the per-atom layout with the `spectralMax` norm of ``MatrixNorm``, whose duality map is
-    /// exactly max(1, √(out/in))·UVᵀ. The head is the network's last atom.
+    /// exactly max(1, √(out/in))·UVᵀ. The head is the last ``Linear`` atom unless `head` names another
+    /// weight. ``Conv2D`` kernels get their own per-position duality map (Muon proper reshapes them
+    /// to one matrix).
     public static func muon(
-        module: any Module, learningRate: Schedule = .constant(0.02), momentum: Double = 0.95,
+        module: any Module, head: String? = nil, learningRate: Schedule = .constant(0.02), momentum: Double = 0.95,
         weightDecay: Double = 0, orthogonalizer: any Orthogonalizer = MuonNewtonSchulz(),
         adamLearningRate: Schedule = .constant(3e-4), adamBetas: (Double, Double) = (0.9, 0.95),
         adamEpsilon: Double = 1e-8, adamWeightDecay: Double = 0
     ) throws -> Optimizer {
-        let head = module.weightNames.last ?? ""
+        let head = head ?? defaultHead(module)
         return try Optimizer(module: module, groups: [
             ParameterGroup(
                 "muon", selects: { name, atom in name != head && (atom is Linear || atom is Conv2D) },
@@ -47,13 +52,14 @@ extension Optimizer {
     /// layer — spectral for hidden matrices, sign for the head, the embedding's own norm (each
     /// embedding vector scaled to √d, Scion's transposed ColNorm) — and radii per layer group.
     ///
-    /// Constrained (SCG): w ← (1 − η)·w − η·ρ·u; unconstrained (uSCG): w ← w − η·ρ·u.
+    /// Constrained (SCG): w ← (1 − η)·w − η·ρ·u; unconstrained (uSCG): w ← w − η·ρ·u. The head is
+    /// the last ``Linear`` atom unless `head` names another weight.
     public static func scion(
-        module: any Module, learningRate: Schedule, alpha: Double = 0.1, constrained: Bool = true,
+        module: any Module, head: String? = nil, learningRate: Schedule, alpha: Double = 0.1, constrained: Bool = true,
         hiddenRadius: Double = 50, headRadius: Double = 3000, embedRadius: Double? = nil,
         orthogonalizer: any Orthogonalizer = MuonNewtonSchulz()
     ) throws -> Optimizer {
-        let head = module.weightNames.last ?? ""
+        let head = head ?? defaultHead(module)
         func group(_ label: String, _ norm: NormChoice, _ radius: Double,
                    _ selects: @escaping @Sendable (String, any Atom) -> Bool) -> ParameterGroup {
             ParameterGroup(
@@ -68,6 +74,11 @@ extension Optimizer {
             group("embed", .atom, embedRadius ?? hiddenRadius) { _, atom in atom is Embed },
             group("hidden", .matrix(.spectral, orthogonalizer: orthogonalizer), hiddenRadius) { _, _ in true },
         ])
+    }
+
+    /// The name of the last ``Linear`` weight: the output layer of the usual networks.
+    static func defaultHead(_ module: any Module) -> String {
+        module.atoms.last { $0.atom is Linear }?.name ?? module.weightNames.last ?? ""
     }
 
     /// AdamW in standard parametrization (every weight, one learning rate).

@@ -50,7 +50,7 @@ public struct OrthogonalizationDiagnostics<Scalar: TensorScalar>: Sendable, Cust
 extension Orthogonalizer {
     /// Orthogonalizes `g` and measures the result against the exact polar factor (through SVD).
     ///
-    /// - Throws: ``LinearAlgebraError`` when LAPACK's SVD fails to converge.
+    /// - Throws: `LinearAlgebraError` (from ModulaTensor) when LAPACK's SVD fails to converge.
     public func diagnostics<S: TensorScalar>(for g: Tensor<S>) throws -> OrthogonalizationDiagnostics<S> {
         precondition(g.rank == 2, "\(name).diagnostics: needs a matrix (rank 2), got shape \(g.shape)")
         let o = orthogonalize(g)
@@ -74,7 +74,7 @@ extension Orthogonalizer {
 /// partial isometry whose null space is the input's (the limit of every polynomial iteration), and a
 /// zero matrix gets zeros. Non-finite inputs give an all-NaN result.
 ///
-/// - Throws: ``LinearAlgebraError`` when LAPACK's SVD fails to converge.
+/// - Throws: `LinearAlgebraError` (from ModulaTensor) when LAPACK's SVD fails to converge.
 public func exactPolarFactor<S: TensorScalar>(_ g: Tensor<S>) throws -> (factor: Tensor<S>, rank: Int) {
     precondition(g.rank == 2, "exactPolarFactor: needs a matrix (rank 2), got shape \(g.shape)")
     let (m, n) = (g.shape[0], g.shape[1])

@@ -29,7 +29,7 @@ public struct QuinticStep: Sendable, Hashable, CustomStringConvertible {
 /// An ``Orthogonalizer`` that runs a fixed schedule of odd quintic steps on `G / ‖G‖_F`.
 ///
 /// Conforming types supply the ``schedule`` (and optionally a ``normalizationSafety``); the
-/// protocol supplies ``orthogonalize(_:)``. A custom schedule is one small type:
+/// protocol supplies ``Orthogonalizer/orthogonalize(_:)``. A custom schedule is one small type:
 ///
 /// ```swift
 /// struct NewtonSchulz3: PolynomialOrthogonalizer {   // the classical cubic (3/2, −1/2)
