@@ -9,7 +9,16 @@
 /// | `rowNorm` | maxᵢ √in·‖Wᵢ₋‖₂ | each row scaled to ℓ₂ = 1/√in |
 /// | `sign` | in·maxᵢⱼ \|Wᵢⱼ\| | sign(G) / in |
 public enum MatrixNorm: String, Sendable, Codable, CaseIterable {
-    case spectral, spectralMax, columnNorm, rowNorm, sign
+    /// The RMS→RMS operator norm √(in/out)·σ_max (Modula's and Scion's default for hidden layers).
+    case spectral
+    /// σ_max / max(1, √(out/in)): the norm whose duality map is Muon's update.
+    case spectralMax
+    /// The largest column ℓ₂ norm over √out (ℓ₁→RMS; for one-hot-like inputs).
+    case columnNorm
+    /// √in times the largest row ℓ₂ norm (RMS→ℓ∞).
+    case rowNorm
+    /// in times the largest entry (ℓ₁→ℓ∞ scaled; Scion's choice for the head).
+    case sign
 
     func spectralScale(_ out: Int, _ inn: Int) -> Double {
         switch self {

@@ -152,10 +152,15 @@ public enum Checkpoint {
 
 /// Why a checkpoint could not be saved or loaded.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The file could not be opened, read or written; `reason` is the system's message.
     case io(path: String, reason: String)
+    /// The file does not start with the checkpoint magic line.
     case notACheckpoint(path: String)
+    /// The file is damaged or truncated.
     case corrupt(path: String, reason: String)
+    /// The file is a valid checkpoint of another network or scalar type.
     case mismatch(path: String, reason: String)
+    /// A weight to save holds NaN or infinity; nothing was written.
     case nonFinite(path: String, weight: String)
 
     public var description: String {

@@ -175,6 +175,7 @@ func combinedDualize<S: TensorScalar>(
 public struct Sum: Module {
     /// The summands.
     public let branches: Parallel
+    /// The sum of `modules`' outputs (each must produce one tensor of the same shape).
     public init(_ modules: [any Module]) { branches = Parallel(modules) }
 
     public var name: String { "Sum" }
@@ -203,6 +204,7 @@ public struct Scaled: Module {
     public let module: any Module
     private let chain: Sequential
 
+    /// `module`'s output times `factor` (finite and nonzero).
     public init(_ factor: Double, _ module: any Module) {
         precondition(factor != 0 && factor.isFinite, "Scaled: the factor must be finite and nonzero, got \(factor)")
         self.factor = factor
@@ -236,9 +238,12 @@ public struct Scaled: Module {
 /// All the propagation rules inside a subtree depend only on ratios of masses, so taring changes
 /// nothing but the mass the parent sees (Modula's `tare`).
 public struct Tared: Module {
+    /// The module whose masses are rescaled.
     public let module: any Module
+    /// The total mass the parent sees.
     public let mass: Double
 
+    /// `module` with its subtree's masses rescaled to total `mass`.
     public init(_ module: any Module, mass: Double) {
         precondition(mass >= 0 && mass.isFinite, "tared: mass must be finite and ≥ 0, got \(mass)")
         precondition(module.mass > 0 || mass == 0, "tared: cannot give mass \(mass) to \(module.name), whose mass is 0")
@@ -268,9 +273,12 @@ public struct Tared: Module {
 
 /// A module with a label that prefixes its weight names (`attention.query.weight`).
 public struct Named: Module {
+    /// The labelled module.
     public let module: any Module
+    /// The label that prefixes its weight names.
     public let label: String?
 
+    /// `module` labelled `label` (nonempty, without dots).
     public init(_ label: String, _ module: any Module) {
         precondition(!label.isEmpty && !label.contains("."), "named: label '\(label)' must be nonempty and contain no '.'")
         self.label = label

@@ -157,6 +157,7 @@ public struct ModuleError: Error, CustomStringConvertible, Equatable {
     /// What was expected and what was found.
     public var problem: String
 
+    /// An error in `module` (at `path` from the root) with a description of `problem`.
     public init(path: [String] = [], module: String, problem: String) {
         self.path = path
         self.module = module

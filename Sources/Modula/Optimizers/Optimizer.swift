@@ -53,13 +53,16 @@ public struct ParameterGroup: Sendable {
     public var label: String
     /// Whether the weight with this name, owned by this atom, belongs to the group.
     public var selects: @Sendable (_ name: String, _ atom: any Atom) -> Bool
+    /// How the group's weights are updated.
     public var rule: UpdateRule
+    /// The learning-rate schedule η(step).
     public var learningRate: Schedule
     /// Decoupled weight decay λ: w ← (1 − η·λ)·w before the step.
     public var weightDecay: Double
     /// Multiplies this group's learning rate (per-group rates on a shared schedule).
     public var learningRateMultiplier: Double
 
+    /// A group named `label` of the weights `selects` accepts (all by default).
     public init(
         _ label: String, selects: @escaping @Sendable (String, any Atom) -> Bool = { _, _ in true },
         rule: UpdateRule, learningRate: Schedule, weightDecay: Double = 0, learningRateMultiplier: Double = 1
@@ -81,6 +84,7 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable, Codable, Equatable
     public var firstMoment: [Tensor<Scalar>] = []
     /// Second-moment buffers for Adam-type rules (empty until first used).
     public var secondMoment: [Tensor<Scalar>] = []
+    /// The state before the first step.
     public init() {}
 }
 
@@ -99,10 +103,13 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable, Codable, Equatable
 /// }
 /// ```
 public struct Optimizer<Scalar: TensorScalar>: Sendable {
+    /// The network whose weights are updated.
     public let module: any Module
+    /// The parameter groups, in the order that weights are matched against them.
     public let groups: [ParameterGroup]
     /// The group index of each weight.
     public let assignment: [Int]
+    /// Everything remembered between steps (save and restore it to resume exactly).
     public var state = OptimizerState<Scalar>()
     private let atoms: [(name: String, atom: any Atom)]
 
@@ -262,10 +269,15 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
 
 /// Problems an optimizer step refuses to take.
 public enum OptimizerError: Error, CustomStringConvertible, Equatable {
+    /// No parameter group selects this weight.
     case unassigned(weight: String)
+    /// The weight or gradient list has the wrong length.
     case wrongCount(expected: Int, weights: Int, gradients: Int)
+    /// A weight or its gradient has the wrong shape.
     case wrongShape(weight: String, expected: [Int], actual: [Int], gradient: [Int])
+    /// A gradient holds NaN or infinity; no weight was changed.
     case nonFinite(weight: String)
+    /// A group's configuration cannot be honoured.
     case unsupported(group: String, reason: String)
 
     public var description: String {
