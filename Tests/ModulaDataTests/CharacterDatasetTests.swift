@@ -68,15 +68,6 @@ struct CharacterDatasetTests {
         #expect(data.source == path)
     }
 
-    @Test(.enabled(if: exists("/work/shared/data/tinyshakespeare.txt")))
-    func tinyShakespeareHas65Characters() throws {
-        let data = try CharacterDataset(contentsOfFile: "/work/shared/data/tinyshakespeare.txt")
-        #expect(data.tokens.count == 1_115_394)
-        #expect(data.vocabularySize == 65)
-        #expect(data.trainCount == 1_003_854)
-        #expect(data.decode(data.tokens.prefix(14)) == "First Citizen:")
-    }
-
     @Test(.enabled(if: exists(CharacterDataset.fortunesDirectory)))
     func defaultTextComesFromTheFortunesPackages() throws {
         let (text, source) = try CharacterDataset.defaultText()
