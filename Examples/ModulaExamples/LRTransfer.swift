@@ -41,7 +41,8 @@ public enum LRTransfer {
         func rates(_ m: Method) -> [Int] { grid[m] ?? m.defaultGrid }
     }
 
-    /// One sweep: the final training loss at each (size, learning rate).
+    /// One sweep: the training loss after training (on a fixed set of 2048 training images) at each
+    /// (size, learning rate).
     public struct Sweep: Sendable {
         public let method: Method
         public let sizes: [Int]
@@ -80,7 +81,6 @@ public enum LRTransfer {
         case .sgd: opt = try .sgd(module: m, learningRate: .linearDecay(lr, steps: steps), momentum: 0.9)
         case .adamw: opt = try .adamW(module: m, learningRate: .linearDecay(lr, steps: steps), betas: (0.9, 0.99))
         }
-        var recent: [Double] = []
         for _ in 0..<steps {
             let (images, labels) = data.batch(size: batch, using: &rng)
             let (loss, grads) = try valueWithGradient(at: w) { w in
@@ -89,9 +89,17 @@ public enum LRTransfer {
             let value = Double(loss.scalar)
             if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return .infinity }
             try opt.update(&w, gradients: grads)
-            recent.append(value)
         }
-        return recent.suffix(10).reduce(0, +) / Double(Swift.min(10, recent.count))
+        // The loss on a fixed set of training images: the same for every run, so no batch noise.
+        let (images, labels) = evaluationSet(data)
+        let final = Double(crossEntropy(logits: try m.forward([images], weights: w[...])[0], labels: labels).scalar)
+        return final.isFinite ? final : .infinity
+    }
+
+    /// The first 2048 training images (fewer if the set is smaller).
+    static func evaluationSet(_ data: ImageClassificationDataset) -> (Tensor<Float>, [Int]) {
+        let n = Swift.min(2048, data.count(.train))
+        return (data.images(.train, range: 0..<n), data.labels(.train, range: 0..<n))
     }
 
     /// Runs the sweeps. Result keys: `modular_optimum_shift`, `sgd_optimum_shift`,
