@@ -206,4 +206,5 @@ let start = now()
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
+benchSteps(filters)  // Steps.swift: whole training steps (step/…)
 print("# total \(fmt(now() - start, 1)) s")
