@@ -37,7 +37,16 @@ final class TapeNode<Scalar: TensorScalar> {
     @usableFromInline
     func accumulate(_ g: Tensor<Scalar>) {
         precondition(g.shape == shape, "autodiff: cotangent of shape \(g.shape) for a value of shape \(shape)")
-        if let existing = gradient { gradient = existing.adding(g) } else { gradient = g.detached }
+        guard var existing = gradient else { gradient = g.detached; return }
+        gradient = nil
+        // A second contribution is added in place when no other tensor shares the first one's memory
+        // (a pullback may hand the same cotangent to several inputs); otherwise into fresh memory.
+        if isKnownUniquelyReferenced(&existing.storage) {
+            withExtendedLifetime(g) { Scalar.axpy(existing.count, 1, g.storage.pointer, existing.storage.pointer) }
+        } else {
+            existing = existing.adding(g)
+        }
+        gradient = existing
     }
 }
 

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -94,4 +95,42 @@ public enum TensorMemory {
 
     /// Returns all memory kept for reuse to the system.
     public static func releaseCache() { BufferCache.shared.removeAll() }
+
+    /// Bytes held by tensors alive now (not counting memory kept for reuse).
+    public static var liveBytes: Int { MemoryCounters.live.load(ordering: .relaxed) }
+    /// The largest ``liveBytes`` since the start or the last ``resetPeakLiveBytes()``.
+    public static var peakLiveBytes: Int { MemoryCounters.peak.load(ordering: .relaxed) }
+    /// Restarts ``peakLiveBytes`` from the current ``liveBytes``.
+    public static func resetPeakLiveBytes() { MemoryCounters.peak.store(liveBytes, ordering: .relaxed) }
+    /// Bytes of every tensor buffer created so far (whether new or reused).
+    public static var allocatedBytes: Int { MemoryCounters.requested.load(ordering: .relaxed) }
+    /// Bytes of tensor buffers taken from the system allocator so far (those the cache could not serve).
+    public static var systemAllocatedBytes: Int { MemoryCounters.fromSystem.load(ordering: .relaxed) }
+    /// Number of tensor buffers created so far.
+    public static var allocationCount: Int { MemoryCounters.count.load(ordering: .relaxed) }
+}
+
+/// Counters behind ``TensorMemory``'s statistics: one relaxed atomic add per buffer, next to the
+/// allocation itself.
+enum MemoryCounters {
+    static let live = Atomic<Int>(0)
+    static let peak = Atomic<Int>(0)
+    static let requested = Atomic<Int>(0)
+    static let fromSystem = Atomic<Int>(0)
+    static let count = Atomic<Int>(0)
+
+    static func allocated(_ bytes: Int, fromSystem system: Bool) {
+        count.add(1, ordering: .relaxed)
+        requested.add(bytes, ordering: .relaxed)
+        if system { fromSystem.add(bytes, ordering: .relaxed) }
+        let now = live.add(bytes, ordering: .relaxed).newValue
+        var p = peak.load(ordering: .relaxed)
+        while now > p {
+            let (exchanged, original) = peak.compareExchange(expected: p, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            p = original
+        }
+    }
+
+    static func freed(_ bytes: Int) { live.subtract(bytes, ordering: .relaxed) }
 }

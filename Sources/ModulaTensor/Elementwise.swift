@@ -235,10 +235,7 @@ extension Tensor {
     }
 
     /// Whether every element is finite (no NaN or infinity).
-    public var isFinite: Bool {
-        for i in 0..<count where !storage.pointer[i].isFinite { return false }
-        return true
-    }
+    public var isFinite: Bool { Scalar.allFinite(storage.pointer, count) }
 }
 
 /// Elementwise maximum of two tensors with broadcasting.

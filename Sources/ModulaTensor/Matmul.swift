@@ -8,12 +8,17 @@ extension Tensor {
     ///   the leading axes of `self` are folded into the rows of one GEMM (`transposeA` must be false).
     /// - Both of rank ≥ 3 with equal leading (batch) axes: one GEMM per batch element.
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        matmul(other, transposeA: transposeA, transposeB: transposeB, scaledBy: 1)
+    }
+
+    /// `alpha · op(self) · op(other)`, the scale applied inside the GEMM (no extra pass over the result).
+    public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false, scaledBy alpha: Scalar) -> Tensor {
         let a = self, b = other
         precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs rank ≥ 2 operands, got shapes \(a.shape) and \(b.shape)")
         if a.rank > 2 && b.rank == 2 && !transposeA {
             let k = a.shape[a.rank - 1]
             let flat = a.reshaped([-1, k])
-            let out = flat.matmul(b, transposeB: transposeB)
+            let out = flat.matmul(b, transposeB: transposeB, scaledBy: alpha)
             return out.reshaped(Array(a.shape.dropLast()) + [out.shape[1]])
         }
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
@@ -34,7 +39,7 @@ extension Tensor {
         } else {
             for i in 0..<batch {
                 Scalar.gemm(
-                    transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: 1,
+                    transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
                     a: a.storage.pointer + i * ar * ac, lda: ac, b: b.storage.pointer + i * br * bc, ldb: bc,
                     beta: 0, c: out.storage.pointer + i * m * n, ldc: n)
             }
@@ -44,18 +49,18 @@ extension Tensor {
             var ga: Tensor? = nil, gb: Tensor? = nil
             if a.isRecorded {
                 switch (transposeA, transposeB) {
-                case (false, false): ga = g.matmul(bd, transposeB: true)
-                case (false, true): ga = g.matmul(bd)
-                case (true, false): ga = bd.matmul(g, transposeB: true)
-                case (true, true): ga = bd.matmul(g, transposeA: true, transposeB: true)
+                case (false, false): ga = g.matmul(bd, transposeB: true, scaledBy: alpha)
+                case (false, true): ga = g.matmul(bd, scaledBy: alpha)
+                case (true, false): ga = bd.matmul(g, transposeB: true, scaledBy: alpha)
+                case (true, true): ga = bd.matmul(g, transposeA: true, transposeB: true, scaledBy: alpha)
                 }
             }
             if b.isRecorded {
                 switch (transposeA, transposeB) {
-                case (false, false): gb = ad.matmul(g, transposeA: true)
-                case (false, true): gb = g.matmul(ad, transposeA: true)
-                case (true, false): gb = ad.matmul(g)
-                case (true, true): gb = g.matmul(ad, transposeA: true, transposeB: true)
+                case (false, false): gb = ad.matmul(g, transposeA: true, scaledBy: alpha)
+                case (false, true): gb = g.matmul(ad, transposeA: true, scaledBy: alpha)
+                case (true, false): gb = ad.matmul(g, scaledBy: alpha)
+                case (true, true): gb = g.matmul(ad, transposeA: true, transposeB: true, scaledBy: alpha)
                 }
             }
             return [ga, gb]

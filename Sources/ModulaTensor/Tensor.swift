@@ -8,9 +8,9 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     init(uninitializedCount count: Int) {
         self.count = count
         let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
-        let raw = bytes >= TensorMemory.minimumCachedBytes
-            ? BufferCache.shared.take(bytes: bytes) ?? .allocate(byteCount: bytes, alignment: 64)
-            : .allocate(byteCount: bytes, alignment: MemoryLayout<Scalar>.alignment)
+        let cached = bytes >= TensorMemory.minimumCachedBytes ? BufferCache.shared.take(bytes: bytes) : nil
+        let raw = cached ?? .allocate(byteCount: bytes, alignment: bytes >= TensorMemory.minimumCachedBytes ? 64 : 16)
+        MemoryCounters.allocated(bytes, fromSystem: cached == nil)
         pointer = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
     }
 
@@ -30,6 +30,7 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     deinit {
         let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
         let raw = UnsafeMutableRawPointer(pointer)
+        MemoryCounters.freed(bytes)
         if bytes >= TensorMemory.minimumCachedBytes && BufferCache.shared.give(raw, bytes: bytes) { return }
         raw.deallocate()
     }

@@ -55,6 +55,14 @@ where RawSignificand: FixedWidthInteger {
     static func stridedCopy(_ x: UnsafePointer<Self>, _ stride: Int, _ y: UnsafeMutablePointer<Self>, _ n: Int)
     /// `y = xᵀ`: `x` is a contiguous rows×cols matrix, `y` a contiguous cols×rows one.
     static func transpose(_ x: UnsafePointer<Self>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Self>)
+    /// Whether all `n` contiguous elements are finite (no NaN or infinity).
+    static func allFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Bool
+    /// Rotates the two halves of each of `rows` rows of length `2·half` (a rotary position embedding):
+    /// with `(x₁, x₂)` the halves of row `r` and `c`, `s` row `r % period` of `cos` and `sin`
+    /// (each `period × half`), `y = (x₁c − σx₂s, σx₁s + x₂c)` where σ = `sinSign` (−1 rotates back).
+    static func rotateHalves(
+        _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, rows: Int, half: Int,
+        cos: UnsafePointer<Self>, sin: UnsafePointer<Self>, period: Int, sinSign: Self)
 
     /// Row-major GEMM: `C = alpha * op(A) op(B) + beta * C`.
     static func gemm(
@@ -83,7 +91,83 @@ where RawSignificand: FixedWidthInteger {
     static func pow(_ x: Self, _ y: Self) -> Self
 }
 
+extension TensorScalar {
+    // Defaults for requirements added after the first release, so that other conformances keep
+    // compiling; Float and Double replace them with specialized copies.
+    public static func allFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func rotateHalves(
+        _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, rows: Int, half: Int,
+        cos: UnsafePointer<Self>, sin: UnsafePointer<Self>, period: Int, sinSign: Self
+    ) { rotateHalvesKernel(x, y, rows, half, cos, sin, period, sinSign) }
+}
+
 // MARK: - Generic kernels, specialized inside each conformance.
+
+// In-place calls (`y == x`) get loops over one pointer: LLVM's runtime overlap check rejects a
+// distance of zero and would run the two-pointer loop scalar, 4–8× slower than vectorized.
+
+/// `y[i] = f(x[i])`, vectorizable also when `y == x`.
+@inlinable @inline(__always)
+func mapKernel<T>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ f: (T) -> T) {
+    if UnsafePointer(y) == x {
+        for i in 0..<n { y[i] = f(y[i]) }
+    } else {
+        for i in 0..<n { y[i] = f(x[i]) }
+    }
+}
+
+/// `z[i] = f(x[i], y[i])`, vectorizable also when `z` is `x` or `y`.
+@inlinable @inline(__always)
+func zipKernel<T>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutablePointer<T>, _ n: Int, _ f: (T, T) -> T) {
+    let rz = UnsafePointer(z)
+    if rz == x && rz == y {
+        for i in 0..<n { z[i] = f(z[i], z[i]) }
+    } else if rz == x {
+        for i in 0..<n { z[i] = f(z[i], y[i]) }
+    } else if rz == y {
+        for i in 0..<n { z[i] = f(x[i], z[i]) }
+    } else {
+        for i in 0..<n { z[i] = f(x[i], y[i]) }
+    }
+}
+
+@inlinable
+func allFiniteKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int) -> Bool {
+    // x − x is 0 for finite x and NaN for ±inf and NaN; a NaN poisons the sum. Blocks of 1024 stop early.
+    var i = 0
+    while i < n {
+        let m = Swift.min(1024, n - i)
+        var acc = (T(0), T(0), T(0), T(0))
+        var j = 0
+        while j + 4 <= m {
+            acc.0 += x[i + j] - x[i + j]; acc.1 += x[i + j + 1] - x[i + j + 1]
+            acc.2 += x[i + j + 2] - x[i + j + 2]; acc.3 += x[i + j + 3] - x[i + j + 3]
+            j += 4
+        }
+        while j < m { acc.0 += x[i + j] - x[i + j]; j += 1 }
+        if !((acc.0 + acc.1) + (acc.2 + acc.3)).isFinite { return false }
+        i += m
+    }
+    return true
+}
+
+@inlinable
+func rotateHalvesKernel<T: TensorScalar>(
+    _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ rows: Int, _ half: Int,
+    _ cos: UnsafePointer<T>, _ sin: UnsafePointer<T>, _ period: Int, _ sinSign: T
+) {
+    let d = 2 * half
+    for r in 0..<rows {
+        let p = r % period
+        let x1 = x + r * d, x2 = x1 + half, y1 = y + r * d, y2 = y1 + half
+        let c = cos + p * half, s = sin + p * half
+        for i in 0..<half {
+            let a = x1[i], b = x2[i], si = sinSign * s[i]
+            y1[i] = a * c[i] - b * si
+            y2[i] = a * si + b * c[i]
+        }
+    }
+}
 
 @usableFromInline let geluC0 = 0.7978845608028654  // √(2/π)
 @usableFromInline let geluC1 = 0.044715
@@ -93,30 +177,26 @@ func unaryKernel<T: TensorScalar>(
     _ op: UnaryOp, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int
 ) {
     switch op {
-    case .neg: for i in 0..<n { y[i] = -x[i] }
-    case .exp: for i in 0..<n { y[i] = T.exp(x[i]) }
-    case .log: for i in 0..<n { y[i] = T.log(x[i]) }
-    case .tanh: for i in 0..<n { y[i] = T.tanh(x[i]) }
-    case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
-    case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
-    case .relu: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : 0 }
-    case .square: for i in 0..<n { y[i] = x[i] * x[i] }
-    case .sign: for i in 0..<n { let v = x[i]; y[i] = v > 0 ? 1 : (v < 0 ? -1 : 0) }
-    case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + T.exp(-x[i])) }
-    case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
-    case .step: for i in 0..<n { y[i] = x[i] > 0 ? 1 : 0 }
+    case .neg: mapKernel(x, y, n) { -$0 }
+    case .exp: mapKernel(x, y, n) { T.exp($0) }
+    case .log: mapKernel(x, y, n) { T.log($0) }
+    case .tanh: mapKernel(x, y, n) { T.tanh($0) }
+    case .sqrt: mapKernel(x, y, n) { $0.squareRoot() }
+    case .abs: mapKernel(x, y, n) { Swift.abs($0) }
+    case .relu: mapKernel(x, y, n) { $0 > 0 ? $0 : 0 }
+    case .square: mapKernel(x, y, n) { $0 * $0 }
+    case .sign: mapKernel(x, y, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+    case .sigmoid: mapKernel(x, y, n) { 1 / (1 + T.exp(-$0)) }
+    case .reciprocal: mapKernel(x, y, n) { 1 / $0 }
+    case .step: mapKernel(x, y, n) { $0 > 0 ? 1 : 0 }
     case .gelu:
         let c0 = T(geluC0), c1 = T(geluC1)
-        for i in 0..<n {
-            let v = x[i]
-            y[i] = T(0.5) * v * (1 + T.tanh(c0 * (v + c1 * v * v * v)))
-        }
+        mapKernel(x, y, n) { v in T(0.5) * v * (1 + T.tanh(c0 * (v + c1 * v * v * v))) }
     case .geluDerivative:
         let c0 = T(geluC0), c1 = T(geluC1)
-        for i in 0..<n {
-            let v = x[i]
+        mapKernel(x, y, n) { v in
             let t = T.tanh(c0 * (v + c1 * v * v * v))
-            y[i] = T(0.5) * (1 + t) + T(0.5) * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
+            return T(0.5) * (1 + t) + T(0.5) * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
         }
     }
 }
@@ -129,13 +209,13 @@ func binaryKernel<T: TensorScalar>(
     // Separate loops per stride pattern so that the contiguous cases vectorize.
     @inline(__always) func run(_ f: (T, T) -> T) {
         if sx == 1 && sy == 1 {
-            for i in 0..<n { z[i] = f(x[i], y[i]) }
+            zipKernel(x, y, z, n, f)
         } else if sx == 1 {
             let b = y[0]
-            for i in 0..<n { z[i] = f(x[i], b) }
+            mapKernel(x, z, n) { f($0, b) }
         } else if sy == 1 {
             let a = x[0]
-            for i in 0..<n { z[i] = f(a, y[i]) }
+            mapKernel(y, z, n) { f(a, $0) }
         } else {
             let v = f(x[0], y[0])
             for i in 0..<n { z[i] = v }
@@ -290,19 +370,15 @@ extension Float: TensorScalar {
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let c0 = Float(geluC0), c1 = Float(geluC1)
         switch op {
-        case .exp: for i in 0..<n { y[i] = vectorExp(x[i]) }
-        case .tanh: for i in 0..<n { y[i] = vectorTanh(x[i]) }
-        case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + vectorExp(-x[i])) }
+        case .exp: mapKernel(x, y, n) { vectorExp($0) }
+        case .tanh: mapKernel(x, y, n) { vectorTanh($0) }
+        case .sigmoid: mapKernel(x, y, n) { 1 / (1 + vectorExp(-$0)) }
         case .gelu:
-            for i in 0..<n {
-                let v = x[i]
-                y[i] = 0.5 * v * (1 + vectorTanh(c0 * (v + c1 * v * v * v)))
-            }
+            mapKernel(x, y, n) { v in 0.5 * v * (1 + vectorTanh(c0 * (v + c1 * v * v * v))) }
         case .geluDerivative:
-            for i in 0..<n {
-                let v = x[i]
+            mapKernel(x, y, n) { v in
                 let t = vectorTanh(c0 * (v + c1 * v * v * v))
-                y[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
+                return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
             }
         default: unaryKernel(op, x, y, n)
         }
@@ -312,7 +388,7 @@ extension Float: TensorScalar {
         _ z: UnsafeMutablePointer<Float>, _ n: Int
     ) { binaryKernel(op, x, sx, y, sy, z, n) }
     public static func affine(_ x: UnsafePointer<Float>, _ a: Float, _ b: Float, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { y[i] = a * x[i] + b }
+        mapKernel(x, y, n) { a * $0 + b }
     }
     public static func axpy(_ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         for i in 0..<n { y[i] += a * x[i] }
@@ -331,8 +407,13 @@ extension Float: TensorScalar {
     public static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Float>) {
         transposeKernel(x, rows, cols, y)
     }
+    public static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func rotateHalves(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, half: Int,
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, period: Int, sinSign: Float
+    ) { rotateHalvesKernel(x, y, rows, half, cos, sin, period, sinSign) }
     public static func pow(_ x: UnsafePointer<Float>, _ p: Float, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { y[i] = powf(x[i], p) }
+        mapKernel(x, y, n) { powf($0, p) }
     }
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -397,7 +478,7 @@ extension Double: TensorScalar {
         _ z: UnsafeMutablePointer<Double>, _ n: Int
     ) { binaryKernel(op, x, sx, y, sy, z, n) }
     public static func affine(_ x: UnsafePointer<Double>, _ a: Double, _ b: Double, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-        for i in 0..<n { y[i] = a * x[i] + b }
+        mapKernel(x, y, n) { a * $0 + b }
     }
     public static func axpy(_ n: Int, _ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
         for i in 0..<n { y[i] += a * x[i] }
@@ -416,8 +497,13 @@ extension Double: TensorScalar {
     public static func transpose(_ x: UnsafePointer<Double>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Double>) {
         transposeKernel(x, rows, cols, y)
     }
+    public static func allFinite(_ x: UnsafePointer<Double>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func rotateHalves(
+        _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, rows: Int, half: Int,
+        cos: UnsafePointer<Double>, sin: UnsafePointer<Double>, period: Int, sinSign: Double
+    ) { rotateHalvesKernel(x, y, rows, half, cos, sin, period, sinSign) }
     public static func pow(_ x: UnsafePointer<Double>, _ p: Double, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-        for i in 0..<n { y[i] = Glibc.pow(x[i], p) }
+        mapKernel(x, y, n) { Glibc.pow($0, p) }
     }
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,

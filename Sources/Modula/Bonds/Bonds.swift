@@ -163,7 +163,7 @@ public struct AttentionQK: Bond {
             throw ModuleError(module: name, problem: "expected [q, k] of equal shape [batch, heads, tokens, d], got \(inputs.map(\.shape))")
         }
         let d = inputs[0].shape[3]
-        return [inputs[0].matmul(inputs[1], transposeB: true) * (1 / S(d))]
+        return [inputs[0].matmul(inputs[1], transposeB: true, scaledBy: 1 / S(d))]
     }
 }
 
@@ -176,12 +176,7 @@ public struct CausalMask: UnaryBond {
         guard x.rank >= 2, x.shape[x.rank - 1] == x.shape[x.rank - 2] else {
             throw ModuleError(module: name, problem: "expected scores [..., tokens, tokens], got \(x.shape)")
         }
-        let t = x.shape[x.rank - 1]
-        var mask = Tensor<S>.zeros([t, t])
-        mask.withUnsafeMutableBufferPointer { p in
-            for i in 0..<t { for j in (i + 1)..<Swift.max(t, i + 1) { p[i * t + j] = -S.infinity } }
-        }
-        return x + mask
+        return x.causallyMasked()
     }
 }
 
@@ -228,7 +223,11 @@ public struct RoPE: Bond {
     public var name: String { "RoPE(\(headDimension))" }
     public var sensitivity: Double { 1 }
 
+    /// cos θ and sin θ for positions `0..<tokens`, each `[tokens, headDimension/2]`, computed once per
+    /// (head dimension, base, tokens, scalar type) and kept.
     func tables<S: TensorScalar>(_ tokens: Int) -> (Tensor<S>, Tensor<S>) {
+        let key = RoPETableCache.Key(headDimension: headDimension, base: base, tokens: tokens, scalar: ObjectIdentifier(S.self))
+        if let cached = RoPETableCache.shared[key] as? (Tensor<S>, Tensor<S>) { return cached }
         let half = headDimension / 2
         var c = [S](), s = [S]()
         c.reserveCapacity(tokens * half); s.reserveCapacity(tokens * half)
@@ -238,13 +237,14 @@ public struct RoPE: Bond {
                 c.append(S(cos(theta))); s.append(S(sin(theta)))
             }
         }
-        return (Tensor(shape: [tokens, half], scalars: c), Tensor(shape: [tokens, half], scalars: s))
+        let tables = (Tensor(shape: [tokens, half], scalars: c), Tensor(shape: [tokens, half], scalars: s))
+        RoPETableCache.shared[key] = tables
+        return tables
     }
 
     func rotate<S: TensorScalar>(_ x: Tensor<S>, _ c: Tensor<S>, _ s: Tensor<S>) -> Tensor<S> {
-        let half = headDimension / 2
-        let x1 = x.slice(axis: -1, 0..<half), x2 = x.slice(axis: -1, half..<headDimension)
-        return Tensor.concatenate([x1 * c - x2 * s, x1 * s + x2 * c], alongAxis: -1)
+        // (x₁ cos θ − x₂ sin θ, x₁ sin θ + x₂ cos θ) in one fused pass (and one for the pullback).
+        x.rotatingHalves(cos: c, sin: s)
     }
 
     public func apply<S: TensorScalar>(_ inputs: [Tensor<S>]) throws -> [Tensor<S>] {
@@ -253,5 +253,42 @@ public struct RoPE: Bond {
         }
         let (c, s): (Tensor<S>, Tensor<S>) = tables(inputs[0].shape[2])
         return inputs.map { rotate($0, c, s) }
+    }
+}
+
+/// The cos/sin tables of ``RoPE``, shared by every RoPE module and kept for the life of the process
+/// (a few kilobytes per sequence length).
+final class RoPETableCache: @unchecked Sendable {
+    struct Key: Hashable {
+        var headDimension: Int
+        var base: Double
+        var tokens: Int
+        var scalar: ObjectIdentifier
+    }
+    static let shared = RoPETableCache()
+    private var tables: [Key: Any] = [:]
+    private let lock = PthreadLock()
+
+    subscript(key: Key) -> Any? {
+        get { lock.locked { tables[key] } }
+        set { lock.locked { tables[key] = newValue } }
+    }
+}
+
+/// A pthread mutex (Modula does not depend on Foundation).
+final class PthreadLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
     }
 }

@@ -1,0 +1,49 @@
+// Fused kernels for attention: rotary position embedding and the causal mask, each one pass forward
+// and one pass backward (instead of slices, broadcast products, a concatenation or a mask tensor).
+
+extension Tensor {
+    /// Rotary position embedding: rotates the two halves `(x₁, x₂)` of the last axis of `[…, tokens, d]`
+    /// by the angle whose cosine and sine are row `t` of `cos` and `sin` (each `[tokens, d/2]`) at token
+    /// `t`: `(x₁ cos − x₂ sin, x₁ sin + x₂ cos)`. Its pullback rotates the cotangent back (a rotation is
+    /// orthogonal). `cos` and `sin` are constants (not differentiated).
+    public func rotatingHalves(cos: Tensor, sin: Tensor) -> Tensor {
+        precondition(rank >= 2 && shape[rank - 1] % 2 == 0,
+                     "rotatingHalves: needs [..., tokens, d] with d even, got shape \(shape)")
+        let tokens = shape[rank - 2], half = shape[rank - 1] / 2
+        precondition(cos.shape == [tokens, half] && sin.shape == [tokens, half],
+                     "rotatingHalves: cos and sin must have shape [\(tokens), \(half)], got \(cos.shape) and \(sin.shape)")
+        let rows = half == 0 ? 0 : count / (2 * half)
+        func rotate(_ x: Tensor, _ sign: Scalar) -> Tensor {
+            let y = Tensor(uninitializedShape: x.shape)
+            withExtendedLifetime((x, cos, sin)) {
+                Scalar.rotateHalves(x.storage.pointer, y.storage.pointer, rows: rows, half: half,
+                                    cos: cos.storage.pointer, sin: sin.storage.pointer, period: tokens, sinSign: sign)
+            }
+            return y
+        }
+        return rotate(self, 1).recorded([self]) { g in [rotate(g, -1)] }
+    }
+
+    /// The scores of causal attention: entries above the diagonal of the last two axes (a later key
+    /// than the query) become `−∞`; the others are kept, and so is their cotangent (the masked entries
+    /// get none).
+    public func causallyMasked() -> Tensor {
+        precondition(rank >= 2 && shape[rank - 1] == shape[rank - 2],
+                     "causallyMasked: needs [..., tokens, tokens], got shape \(shape)")
+        let t = shape[rank - 1]
+        let matrices = t == 0 ? 0 : count / (t * t)
+        func mask(_ x: Tensor, _ value: Scalar) -> Tensor {
+            let y = Tensor(uninitializedShape: x.shape)
+            let p = x.storage.pointer, q = y.storage.pointer
+            for m in 0..<matrices {
+                for i in 0..<t {
+                    let row = m * t * t + i * t
+                    (q + row).update(from: p + row, count: i + 1)
+                    if i + 1 < t { Scalar.fill(q + row + i + 1, value, t - i - 1) }
+                }
+            }
+            return y
+        }
+        return mask(self, -Scalar.infinity).recorded([self]) { g in [mask(g, 0)] }
+    }
+}

@@ -1,0 +1,99 @@
+// The fused attention kernels, scaled matmul, in-place kernels, the finiteness check and in-place
+// gradient accumulation, each against a plain reference.
+import Testing
+@testable import ModulaTensor
+
+@Suite("Fused and in-place kernels")
+struct FusedKernelTests {
+    @Test("rotatingHalves equals the rotation written with slices, and its gradient checks")
+    func rotatingHalves() {
+        let x = randn([2, 3, 5, 6], seed: 1, as: Double.self)
+        let c = randn([5, 3], seed: 2, as: Double.self), s = randn([5, 3], seed: 3, as: Double.self)
+        let x1 = x.slice(axis: -1, 0..<3), x2 = x.slice(axis: -1, 3..<6)
+        let reference = Tensor.concatenate([x1 * c - x2 * s, x1 * s + x2 * c], alongAxis: -1)
+        expectClose(x.rotatingHalves(cos: c, sin: s), reference)
+        expectGradient(at: [x]) { $0[0].rotatingHalves(cos: c, sin: s) }
+        // Float agrees with Double.
+        let xf = x.converted(to: Float.self)
+        expectClose(xf.rotatingHalves(cos: c.converted(), sin: s.converted()), reference.converted(to: Float.self), tolerance: 1e-5)
+    }
+
+    @Test("causallyMasked puts −∞ above the diagonal and passes the cotangent below it")
+    func causallyMasked() {
+        let x = randn([2, 2, 4, 4], seed: 4, as: Double.self)
+        let m = x.causallyMasked()
+        for b in 0..<2 { for h in 0..<2 { for i in 0..<4 { for j in 0..<4 {
+            #expect(m[b, h, i, j] == (j > i ? -.infinity : x[b, h, i, j]))
+        } } } }
+        // Through a softmax (as in attention) the gradient is finite and matches finite differences.
+        expectGradient(at: [x]) { $0[0].causallyMasked().softmax() }
+        let g = gradient(at: [x]) { $0[0].causallyMasked().softmax().squared().sum() }[0]
+        #expect(g[1, 1, 0, 3] == 0 && g[0, 1, 2, 3] == 0)
+        #expect(Tensor<Float>.zeros([0, 0]).causallyMasked().shape == [0, 0])
+    }
+
+    @Test("matmul(scaledBy:) scales the product and its gradients", arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func scaledMatmul(_ t: (Bool, Bool)) {
+        let a = randn([2] + (t.0 ? [4, 3] : [3, 4]), seed: 5, as: Double.self)
+        let b = randn([2] + (t.1 ? [2, 4] : [4, 2]), seed: 6, as: Double.self)
+        expectClose(a.matmul(b, transposeA: t.0, transposeB: t.1, scaledBy: 0.25),
+                    a.matmul(b, transposeA: t.0, transposeB: t.1) * 0.25)
+        expectGradient(at: [a, b]) { $0[0].matmul($0[1], transposeA: t.0, transposeB: t.1, scaledBy: -1.5) }
+    }
+
+    @Test("isFinite finds one NaN or infinity anywhere, also past a block boundary and in the tail")
+    func isFinite() {
+        for n in [1, 3, 4, 7, 1023, 1024, 1025, 5000] {
+            let x = randn([n], seed: UInt64(n), as: Float.self)
+            #expect(x.isFinite)
+            for position in Set([0, n / 2, n - 1]) {
+                for bad in [Float.nan, .infinity, -.infinity] {
+                    var y = x
+                    y.withUnsafeMutableBufferPointer { $0[position] = bad }
+                    #expect(!y.isFinite, "n \(n), position \(position), \(bad)")
+                }
+            }
+        }
+        #expect(Tensor<Double>.zeros([0]).isFinite)
+        #expect(Tensor<Double>(shape: [2], scalars: [Double.greatestFiniteMagnitude, -.greatestFiniteMagnitude]).isFinite)
+    }
+
+    @Test("kernels give the same result in place as into fresh memory")
+    func inPlaceKernels() {
+        for n in [1, 5, 8, 37] {
+            let x = randn([n], seed: UInt64(10 + n), as: Float.self), y = randn([n], seed: UInt64(20 + n), as: Float.self)
+            for op in [UnaryOp.exp, .tanh, .sigmoid, .gelu, .geluDerivative, .relu, .neg, .square, .abs] {
+                let fresh = x.map(op)
+                var same = x
+                same.withUnsafeMutableBufferPointer { p in Float.unary(op, p.baseAddress!, p.baseAddress!, n) }
+                #expect(same.scalars == fresh.scalars, "\(op), n \(n)")
+            }
+            for op in [BinaryOp.add, .sub, .mul, .div, .max, .min] {
+                let fresh = x.combined(op, y, "test")
+                var left = x, right = y
+                left.withUnsafeMutableBufferPointer { p in
+                    y.withUnsafeBufferPointer { q in Float.binary(op, p.baseAddress!, 1, q.baseAddress!, 1, p.baseAddress!, n) }
+                }
+                right.withUnsafeMutableBufferPointer { q in
+                    x.withUnsafeBufferPointer { p in Float.binary(op, p.baseAddress!, 1, q.baseAddress!, 1, q.baseAddress!, n) }
+                }
+                #expect(left.scalars == fresh.scalars && right.scalars == fresh.scalars, "\(op), n \(n)")
+            }
+            var scaled = x
+            scaled.scaleInPlace(by: 3, adding: -1)
+            #expect(scaled.scalars == x.affine(3, -1).scalars)
+        }
+    }
+
+    @Test("gradients of an input used many times add up, in place or not, without touching shared cotangents")
+    func accumulation() {
+        let x = randn([3, 4], seed: 30, as: Double.self)
+        // x reaches the loss through `+` (one cotangent shared by both operands), a product and a reshape.
+        expectGradient(at: [x]) { w in
+            let a = w[0] + w[0]
+            return (a + w[0] * w[0] + w[0].reshaped([4, 3]).reshaped([3, 4])).exp()
+        }
+        let g = gradient(at: [x]) { w in (w[0] + w[0] + w[0]).sum() }[0]
+        #expect(g.scalars == [Double](repeating: 3, count: 12))
+    }
+}
