@@ -2,11 +2,16 @@
 ///
 /// Norm RMS(b) (duality map g/RMS(g), Scion's BiasRMS) or ℓ∞ (duality map sign(g)); initialized to zero.
 public struct Bias: Atom {
+    /// The vector norm: RMS (duality map g/RMS(g)) or ℓ∞ (duality map sign(g)).
     public enum Norm: String, Sendable, Codable { case rms, infinity }
+    /// Length of the vector (the last axis of the input).
     public let width: Int
+    /// The norm the vector is measured and dualized in.
     public let vectorNorm: Norm
+    /// The atom's mass (1 unless chosen).
     public let mass: Double
 
+    /// A bias of length `width`.
     public init(_ width: Int, norm: Norm = .rms, mass: Double = 1) {
         precondition(width > 0, "Bias: width must be positive, got \(width)")
         self.width = width
@@ -32,10 +37,14 @@ public struct Bias: Atom {
 ///
 /// Same norms as ``Bias``; initialized to ones. Its input sensitivity is 1 at initialization (‖g‖∞ = 1).
 public struct Gain: Atom {
+    /// Length of the vector (the last axis of the input).
     public let width: Int
+    /// The norm the vector is measured and dualized in.
     public let vectorNorm: Bias.Norm
+    /// The atom's mass (1 unless chosen).
     public let mass: Double
 
+    /// A gain of length `width`.
     public init(_ width: Int, norm: Bias.Norm = .infinity, mass: Double = 1) {
         precondition(width > 0, "Gain: width must be positive, got \(width)")
         self.width = width

@@ -5,13 +5,20 @@
 /// √(in/out)·‖W_ij‖₂; the duality map orthogonalizes each position's `[out, in]` slice and scales it
 /// by √(out/in)/k² [Large et al. 2024, Appendix].
 public struct Conv2D: Atom {
+    /// Input channels.
     public let inChannels: Int
+    /// Output channels.
     public let outChannels: Int
+    /// The kernel is `kernelSize × kernelSize`.
     public let kernelSize: Int
+    /// Zeros added on each side (default: (k − 1)/2, which keeps the size for odd k).
     public let padding: Int
+    /// How each kernel position's polar factor is computed.
     public let orthogonalizer: any Orthogonalizer
+    /// The atom's mass (1 unless chosen).
     public let mass: Double
 
+    /// A stride-1 convolution from `inChannels` to `outChannels` channels.
     public init(
         in inChannels: Int, out outChannels: Int, kernelSize: Int = 3, padding: Int? = nil,
         orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1

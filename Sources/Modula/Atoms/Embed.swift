@@ -5,12 +5,18 @@
 /// scales each gradient row to ℓ₂ norm √d (zero rows stay zero) [Bernstein & Newhouse 2024, §3].
 /// `norm: .sign` selects the ℓ∞ alternative: norm max|w|, duality map sign(G), projection to ±1.
 public struct Embed: Atom {
+    /// The embedding's norm: each row to ℓ₂ = √d (`rowRMS`), or the ℓ∞ alternative (`sign`).
     public enum Norm: String, Sendable, Codable { case rowRMS, sign }
+    /// Number of token ids.
     public let vocabulary: Int
+    /// Size of each embedding vector.
     public let dimension: Int
+    /// The norm the table is measured and dualized in.
     public let embedNorm: Norm
+    /// The atom's mass (1 unless chosen).
     public let mass: Double
 
+    /// A table of `vocabulary` embedding vectors of size `dimension`.
     public init(vocabulary: Int, dimension: Int, norm: Norm = .rowRMS, mass: Double = 1) {
         precondition(vocabulary > 0 && dimension > 0, "Embed: sizes must be positive, got vocabulary \(vocabulary), dimension \(dimension)")
         self.vocabulary = vocabulary

@@ -5,10 +5,15 @@
 /// ``MatrixNorm`` can be chosen instead. Initialization draws a Gaussian matrix and projects it: a
 /// scaled orthogonal matrix for the spectral norms [Bernstein & Newhouse 2024, §3].
 public struct Linear: Atom {
+    /// Input features.
     public let fanIn: Int
+    /// Output features.
     public let fanOut: Int
+    /// The norm the weight is measured and dualized in.
     public let matrixNorm: MatrixNorm
+    /// How the spectral norms' duality map UVᵀ is computed.
     public let orthogonalizer: any Orthogonalizer
+    /// The atom's mass (1 unless chosen).
     public let mass: Double
 
     /// A dense layer from `fanIn` to `fanOut` features.
