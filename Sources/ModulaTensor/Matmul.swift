@@ -37,11 +37,21 @@ extension Tensor {
         if k == 0 {
             Scalar.fill(out.storage.pointer, 0, out.count)
         } else {
-            for i in 0..<batch {
-                Scalar.gemm(
-                    transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                    a: a.storage.pointer + i * ar * ac, lda: ac, b: b.storage.pointer + i * br * bc, ldb: bc,
-                    beta: 0, c: out.storage.pointer + i * m * n, ldc: n)
+            let pa = a.storage.pointer, pb = b.storage.pointer, pc = out.storage.pointer
+            func products(_ range: Range<Int>) {
+                for i in range {
+                    Scalar.gemm(
+                        transA: transposeA, transB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                        a: pa + i * ar * ac, lda: ac, b: pb + i * br * bc, ldb: bc,
+                        beta: 0, c: pc + i * m * n, ldc: n)
+                }
+            }
+            // Many small products (attention heads): the batch in two halves on two threads.
+            if batch >= 2 && shouldSplit(batch * m * n * k) {
+                let h = batch / 2
+                withExtendedLifetime((a, b)) { parallelForEach(2) { products($0 == 0 ? 0..<h : h..<batch) } }
+            } else {
+                withExtendedLifetime((a, b)) { products(0..<batch) }
             }
         }
         let ad = a.detached, bd = b.detached

@@ -79,6 +79,9 @@ where RawSignificand: FixedWidthInteger {
         m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// LAPACK `?gesdd` on a column-major m×n matrix (overwritten). Returns LAPACK's `info`.
+    ///
+    /// LAPACK calls run with OpenBLAS on one thread, so that their results do not depend on the
+    /// thread count (OpenBLAS's threaded reductions round differently) or on other threads' work.
     static func gesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Self>, s: UnsafeMutablePointer<Self>,
         u: UnsafeMutablePointer<Self>, ldu: Int, vt: UnsafeMutablePointer<Self>, ldvt: Int) -> Int
@@ -420,21 +423,54 @@ extension Float: TensorScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, trans(transA), trans(transB), Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        splitGEMM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) { m, n, a, b, c in
+            cblas_sgemm(CblasRowMajor, trans(transA), trans(transB), Int32(m), Int32(n), Int32(k), alpha,
+                        a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
     public static func syrk(
         trans t: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        if shouldSplit(n * n * k / 2) && n >= 64 {
+            // Upper triangle in three blocks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ (SYRK) on one thread,
+            // C₁₂ = A₁A₂ᵀ (GEMM, as many multiply–adds as both) on the other.
+            let h = (n / 2 + 7) & ~7
+            let a2 = t ? a + h : a + h * lda
+            parallelForEach(2) { part in
+                if part == 0 {
+                    cblas_sgemm(CblasRowMajor, trans(t), trans(!t), Int32(h), Int32(n - h), Int32(k), alpha,
+                                a, Int32(lda), a2, Int32(lda), beta, c + h, Int32(ldc))
+                } else {
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(h), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n - h), Int32(k), alpha, a2, Int32(lda), beta,
+                                c + h * ldc + h, Int32(ldc))
+                }
+            }
+            return
+        }
+        ThreadPolicy.singleThreadedBLAS {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        }
     }
     public static func symm(
         m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(n), alpha, a, Int32(lda),
-                    b, Int32(ldb), beta, c, Int32(ldc))
+        if shouldSplit(m * m * n) && n >= 64 {
+            // Columns of B and C in two halves.
+            let h = (n / 2 + 7) & ~7
+            parallelForEach(2) { part in
+                let (c0, cols) = part == 0 ? (0, h) : (h, n - h)
+                cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(cols), alpha, a, Int32(lda),
+                            b + c0, Int32(ldb), beta, c + c0, Int32(ldc))
+            }
+            return
+        }
+        ThreadPolicy.singleThreadedBLAS {
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(n), alpha, a, Int32(lda),
+                        b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
     public static func gesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
@@ -447,7 +483,9 @@ extension Float: TensorScalar {
         sgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &query, &lwork, &iwork, &info, 1)
         lwork = Int32(query) + 1
         var work = [Float](repeating: 0, count: Int(lwork))
-        sgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &work, &lwork, &iwork, &info, 1)
+        ThreadPolicy.singleThreadedBLAS {
+            sgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &work, &lwork, &iwork, &info, 1)
+        }
         return Int(info)
     }
     public static func syevd(n: Int, a: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>) -> Int {
@@ -458,7 +496,9 @@ extension Float: TensorScalar {
         lwork = Int32(query) + 1; liwork = iquery
         var work = [Float](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(max(1, liwork)))
-        ssyevd_(&jobz, &uplo, &nn, a, &lda, w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        ThreadPolicy.singleThreadedBLAS {
+            ssyevd_(&jobz, &uplo, &nn, a, &lda, w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        }
         return Int(info)
     }
     @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
@@ -510,21 +550,54 @@ extension Double: TensorScalar {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        splitGEMM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) { m, n, a, b, c in
+            cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), Int32(m), Int32(n), Int32(k), alpha,
+                        a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
     public static func syrk(
         trans t: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        if shouldSplit(n * n * k / 2) && n >= 64 {
+            // Upper triangle in three blocks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ (SYRK) on one thread,
+            // C₁₂ = A₁A₂ᵀ (GEMM, as many multiply–adds as both) on the other.
+            let h = (n / 2 + 7) & ~7
+            let a2 = t ? a + h : a + h * lda
+            parallelForEach(2) { part in
+                if part == 0 {
+                    cblas_dgemm(CblasRowMajor, trans(t), trans(!t), Int32(h), Int32(n - h), Int32(k), alpha,
+                                a, Int32(lda), a2, Int32(lda), beta, c + h, Int32(ldc))
+                } else {
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(h), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n - h), Int32(k), alpha, a2, Int32(lda), beta,
+                                c + h * ldc + h, Int32(ldc))
+                }
+            }
+            return
+        }
+        ThreadPolicy.singleThreadedBLAS {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+        }
     }
     public static func symm(
         m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(n), alpha, a, Int32(lda),
-                    b, Int32(ldb), beta, c, Int32(ldc))
+        if shouldSplit(m * m * n) && n >= 64 {
+            // Columns of B and C in two halves.
+            let h = (n / 2 + 7) & ~7
+            parallelForEach(2) { part in
+                let (c0, cols) = part == 0 ? (0, h) : (h, n - h)
+                cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(cols), alpha, a, Int32(lda),
+                            b + c0, Int32(ldb), beta, c + c0, Int32(ldc))
+            }
+            return
+        }
+        ThreadPolicy.singleThreadedBLAS {
+            cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(m), Int32(n), alpha, a, Int32(lda),
+                        b, Int32(ldb), beta, c, Int32(ldc))
+        }
     }
     public static func gesdd(
         m: Int, n: Int, a: UnsafeMutablePointer<Double>, s: UnsafeMutablePointer<Double>,
@@ -537,7 +610,9 @@ extension Double: TensorScalar {
         dgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &query, &lwork, &iwork, &info, 1)
         lwork = Int32(query) + 1
         var work = [Double](repeating: 0, count: Int(lwork))
-        dgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &work, &lwork, &iwork, &info, 1)
+        ThreadPolicy.singleThreadedBLAS {
+            dgesdd_(&jobz, &mm, &nn, a, &lda, s, u, &ldu32, vt, &ldvt32, &work, &lwork, &iwork, &info, 1)
+        }
         return Int(info)
     }
     public static func syevd(n: Int, a: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) -> Int {
@@ -548,7 +623,9 @@ extension Double: TensorScalar {
         lwork = Int32(query) + 1; liwork = iquery
         var work = [Double](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(max(1, liwork)))
-        dsyevd_(&jobz, &uplo, &nn, a, &lda, w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        ThreadPolicy.singleThreadedBLAS {
+            dsyevd_(&jobz, &uplo, &nn, a, &lda, w, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        }
         return Int(info)
     }
     @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
@@ -557,7 +634,11 @@ extension Double: TensorScalar {
     @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
 }
 
-/// Sets the number of threads OpenBLAS uses for every BLAS and LAPACK call.
-public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-/// The number of threads OpenBLAS currently uses.
-public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+/// Sets the number of threads for tensor work.
+///
+/// Tensor operations use them through ``parallelForEach(_:_:)`` (independent pieces, halves of large
+/// products) and call OpenBLAS on one thread; LAPACK calls (SVD, eigendecomposition) run on one
+/// thread; code calling OpenBLAS directly gets `n` OpenBLAS threads.
+public func setBLASThreads(_ n: Int) { ThreadPolicy.setThreads(Swift.max(1, n)) }
+/// The number of threads for tensor work (see ``setBLASThreads(_:)``).
+public func blasThreads() -> Int { ThreadPolicy.threads }

@@ -160,15 +160,16 @@ func combinedDualNorm<S: TensorScalar>(_ modules: [any Module], _ g: [ArraySlice
 func combinedDualize<S: TensorScalar>(
     _ modules: [any Module], _ g: [ArraySlice<Tensor<S>>], _ scales: [Double], _ t: S
 ) -> [Tensor<S>] {
-    var out: [Tensor<S>] = []
-    for i in modules.indices {
+    // The children's duality maps are independent: with several threads configured they run in
+    // parallel (nested combinators share the same threads), which pays far better than threading
+    // each of the many small orthogonalizations inside BLAS.
+    parallelMap(modules.count) { i -> [Tensor<S>] in
         if scales[i] > 0 && scales[i].isFinite && t != 0 {
-            out += modules[i].dualize(g[i], targetNorm: t / S(scales[i]))
+            return modules[i].dualize(g[i], targetNorm: t / S(scales[i]))
         } else {
-            out += g[i].map { Tensor.zeros($0.shape) }
+            return g[i].map { Tensor.zeros($0.shape) }
         }
-    }
-    return out
+    }.flatMap { $0 }
 }
 
 /// The sum of several modules' outputs: `Add` after a ``Parallel``, with the tuple's rules.

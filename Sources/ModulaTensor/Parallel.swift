@@ -1,0 +1,235 @@
+import CBLAS
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Threads for tensor work, and fork–join parallelism for coarse tasks.
+//
+// OpenBLAS parallelizes each call on its own. That pays off for large products, but a training
+// step is made of many small ones (a 128×128 Newton–Schulz step, a 768×128×128 GEMM, 48 per-head
+// 64×64 products): there OpenBLAS's workers spend their time handing work over and spinning in
+// `sched_yield`, and when another process holds the second core each call waits for a worker that
+// is not running. So with more than one thread configured, tensor operations call OpenBLAS on one
+// thread and parallelize one level up: independent pieces (the 26 matrices a GPT's `dualize`
+// orthogonalizes, the heads of a batched product) and the two halves of a large product run as
+// tasks of `parallelForEach`.
+//
+// `parallelForEach` runs its iterations on the calling thread and on pool threads. A thread that
+// waits for its iterations runs queued work meanwhile (its own or anyone's), so nested calls share
+// the workers without deadlock, and a half left behind by a busy or descheduled thread is done by
+// the other. Code that calls OpenBLAS directly keeps ``blasThreads()`` OpenBLAS threads: it is set
+// to one thread only while tensor operations run ("single-threaded BLAS regions"). LAPACK calls
+// always run in such a region, so that an SVD gives the same bits whatever the thread count and
+// whatever other threads are doing.
+
+/// The number of threads for tensor work, and the regions in which OpenBLAS runs single-threaded.
+@usableFromInline
+enum ThreadPolicy {
+    /// Threads for tensor work; 0 until first asked (then OpenBLAS's default count).
+    static let configured = Atomic<Int>(0)
+    /// Single-threaded BLAS regions in progress on any thread.
+    static let regions = Atomic<Int>(0)
+    /// Serializes entering the first region and leaving the last one with the OpenBLAS call each makes.
+    nonisolated(unsafe) private static let transitions: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+
+    static var threads: Int {
+        let t = configured.load(ordering: .relaxed)
+        if t > 0 { return t }
+        let initial = Swift.max(1, Int(openblas_get_num_threads()))
+        _ = configured.compareExchange(expected: 0, desired: initial, ordering: .relaxed)
+        return configured.load(ordering: .relaxed)
+    }
+
+    static func setThreads(_ n: Int) {
+        pthread_mutex_lock(transitions)
+        configured.store(n, ordering: .relaxed)
+        if regions.load(ordering: .relaxed) == 0 { openblas_set_num_threads(Int32(n)) }
+        pthread_mutex_unlock(transitions)
+    }
+
+    static func enterRegion() {
+        pthread_mutex_lock(transitions)
+        if regions.add(1, ordering: .relaxed).newValue == 1 { openblas_set_num_threads(1) }
+        pthread_mutex_unlock(transitions)
+    }
+
+    static func leaveRegion() {
+        pthread_mutex_lock(transitions)
+        if regions.subtract(1, ordering: .relaxed).newValue == 0 { openblas_set_num_threads(Int32(threads)) }
+        pthread_mutex_unlock(transitions)
+    }
+
+    /// Runs `body` with OpenBLAS on one thread (for the whole call: the region stays counted even
+    /// when another thread's region, which could close meanwhile, has already set one thread).
+    @inline(__always)
+    static func singleThreadedBLAS<R>(_ body: () -> R) -> R {
+        if threads <= 1 { return body() }
+        enterRegion()
+        defer { leaveRegion() }
+        return body()
+    }
+}
+
+/// Runs `body(i)` for every `i` in `0..<count`, on up to ``blasThreads()`` threads (the caller included).
+///
+/// Iterations must be independent. Calls may nest (a body may call `parallelForEach` again). With one
+/// thread configured, or one iteration, the loop runs in order on the calling thread.
+public func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 0 { return }
+    if count == 1 || ThreadPolicy.threads <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        WorkerPool.shared.run(count, body)
+    }
+}
+
+/// `[transform(0), …, transform(count − 1)]`, computed as by ``parallelForEach(_:_:)``.
+public func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+    if count <= 0 { return [] }
+    return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let base = buffer.baseAddress!
+        parallelForEach(count) { i in (base + i).initialize(to: transform(i)) }
+        initialized = count
+    }
+}
+
+/// One call of ``parallelForEach(_:_:)``: its body and how many iterations are still to finish.
+final class ForkJoinGroup: @unchecked Sendable {
+    /// Cleared by the caller once every iteration has run: the closure must not outlive the call
+    /// (`withoutActuallyEscaping`), while a worker may still hold the group for a moment.
+    var body: ((Int) -> Void)?
+    var remaining: Int  // guarded by the pool's mutex
+    init(_ body: @escaping (Int) -> Void, _ count: Int) {
+        self.body = body
+        remaining = count
+    }
+}
+
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// Pending iterations, newest last (threads take the newest: usually their own, still in cache).
+    private var queue: [(ForkJoinGroup, Int)] = []
+    private var workers = 0
+
+    private init() {
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    func run(_ count: Int, _ body: @escaping (Int) -> Void) {
+        ThreadPolicy.enterRegion()
+        let group = ForkJoinGroup(body, count)
+        pthread_mutex_lock(mutex)
+        ensureWorkers(ThreadPolicy.threads - 1)
+        for i in stride(from: count - 1, through: 1, by: -1) { queue.append((group, i)) }
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+
+        execute(group, 0)
+        // Help until every iteration of this group has finished.
+        pthread_mutex_lock(mutex)
+        while group.remaining > 0 {
+            if let (g, i) = queue.popLast() {
+                pthread_mutex_unlock(mutex)
+                execute(g, i)
+                pthread_mutex_lock(mutex)
+            } else {
+                pthread_cond_wait(condition, mutex)
+            }
+        }
+        group.body = nil
+        pthread_mutex_unlock(mutex)
+        ThreadPolicy.leaveRegion()
+    }
+
+    private func execute(_ group: ForkJoinGroup, _ i: Int) {
+        group.body!(i)
+        pthread_mutex_lock(mutex)
+        group.remaining -= 1
+        if group.remaining == 0 { pthread_cond_broadcast(condition) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Starts workers until there are `n` (called with the mutex held). Workers live for the process.
+    private func ensureWorkers(_ n: Int) {
+        while workers < n {
+            var thread = pthread_t()
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            #if canImport(Glibc)
+            let status = pthread_create(&thread, nil, { context in
+                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().work()
+            }, context)
+            #else
+            let status = pthread_create(&thread, nil, { context in
+                Unmanaged<WorkerPool>.fromOpaque(context).takeUnretainedValue().work()
+            }, context)
+            #endif
+            guard status == 0 else { return }  // fewer workers: the callers do the work themselves
+            pthread_detach(thread)
+            workers += 1
+        }
+    }
+
+    private func work() -> Never {
+        pthread_mutex_lock(mutex)
+        while true {
+            if let (g, i) = queue.popLast() {
+                pthread_mutex_unlock(mutex)
+                execute(g, i)
+                pthread_mutex_lock(mutex)
+            } else {
+                pthread_cond_wait(condition, mutex)
+            }
+        }
+    }
+}
+
+// MARK: - BLAS calls on one OpenBLAS thread, large ones split in two
+
+/// Products of at least this many multiply–adds are split between two threads (about 30 µs of one
+/// core's work: well above the cost of handing half of it over).
+@usableFromInline let splitThreshold = 1 << 21
+
+@inline(__always)
+func shouldSplit(_ multiplyAdds: Int) -> Bool { multiplyAdds >= splitThreshold && ThreadPolicy.threads > 1 }
+
+/// Row-major GEMM `C = alpha·op(A)·op(B) + beta·C` on single-threaded OpenBLAS, split along the
+/// longer side of C when worthwhile (each half computes its elements exactly as the whole would).
+@inline(__always)
+func splitGEMM<T>(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+    _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
+    _ c: UnsafeMutablePointer<T>, _ ldc: Int,
+    _ call: (_ m: Int, _ n: Int, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) -> Void
+) {
+    guard shouldSplit(m * n * k), Swift.max(m, n) >= 32 else {
+        return ThreadPolicy.singleThreadedBLAS { call(m, n, a, b, c) }
+    }
+    if m >= n {
+        let h = (m / 2 + 7) & ~7
+        parallelForEach(2) { part in
+            let (r0, rows) = part == 0 ? (0, h) : (h, m - h)
+            call(rows, n, a + (transA ? r0 : r0 * lda), b, c + r0 * ldc)
+        }
+    } else {
+        let h = (n / 2 + 7) & ~7
+        parallelForEach(2) { part in
+            let (c0, cols) = part == 0 ? (0, h) : (h, n - h)
+            call(m, cols, a, b + (transB ? c0 * ldb : c0), c + c0)
+        }
+    }
+}
