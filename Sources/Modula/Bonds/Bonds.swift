@@ -8,6 +8,7 @@ import Darwin
 
 /// The identity map (sensitivity 1).
 public struct Identity: Bond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "Identity" }
     public var sensitivity: Double { 1 }
@@ -16,6 +17,7 @@ public struct Identity: Bond {
 
 /// The sum of all inputs (sensitivity 1: the norm of a tuple is the sum of its parts' norms).
 public struct Add: Bond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "Add" }
     public var sensitivity: Double { 1 }
@@ -30,7 +32,9 @@ public struct Add: Bond {
 
 /// Multiplication by a constant (sensitivity |a|).
 public struct Mul: UnaryBond {
+    /// The constant multiplying the input.
     public let factor: Double
+    /// Multiplication by `factor`.
     public init(_ factor: Double) { self.factor = factor }
     public var name: String { "Mul(\(formatNumber(factor)))" }
     public var sensitivity: Double { Swift.abs(factor) }
@@ -39,6 +43,7 @@ public struct Mul: UnaryBond {
 
 /// max(x, 0) (sensitivity 1).
 public struct ReLU: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "ReLU" }
     public var sensitivity: Double { 1 }
@@ -47,6 +52,7 @@ public struct ReLU: UnaryBond {
 
 /// GELU divided by its largest slope 1.1289, so that its sensitivity is 1 (as in Modula).
 public struct GELU: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "GELU" }
     public var sensitivity: Double { 1 }
@@ -55,6 +61,7 @@ public struct GELU: UnaryBond {
 
 /// |x| (sensitivity 1).
 public struct Abs: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "Abs" }
     public var sensitivity: Double { 1 }
@@ -63,6 +70,7 @@ public struct Abs: UnaryBond {
 
 /// Subtracts the mean over the last axis (sensitivity 1: an orthogonal projection).
 public struct MeanSubtract: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "MeanSubtract" }
     public var sensitivity: Double { 1 }
@@ -74,7 +82,9 @@ public struct MeanSubtract: UnaryBond {
 
 /// Divides by the root mean square over the last axis, x / √(mean(x²) + ε) (sensitivity 1 in RMS norm).
 public struct RMSDivide: UnaryBond {
+    /// Added to the mean square before the square root, for stability near zero.
     public let epsilon: Double
+    /// The bond with stabilizer `epsilon`.
     public init(epsilon: Double = 1e-6) { self.epsilon = epsilon }
     public var name: String { "RMSDivide" }
     public var sensitivity: Double { 1 }
@@ -86,7 +96,9 @@ public struct RMSDivide: UnaryBond {
 
 /// Layer normalization without gain or bias: ``RMSDivide`` after ``MeanSubtract`` (sensitivity 1).
 public struct LayerNorm: UnaryBond {
+    /// Added to the mean square before the square root, for stability near zero.
     public let epsilon: Double
+    /// The bond with stabilizer `epsilon`.
     public init(epsilon: Double = 1e-6) { self.epsilon = epsilon }
     public var name: String { "LayerNorm" }
     public var sensitivity: Double { 1 }
@@ -97,6 +109,7 @@ public struct LayerNorm: UnaryBond {
 
 /// Flattens all axes after the first: `[n, …] → [n, ∏…]` (sensitivity 1).
 public struct Flatten: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "Flatten" }
     public var sensitivity: Double { 1 }
@@ -108,7 +121,9 @@ public struct Flatten: UnaryBond {
 
 /// Average pooling over non-overlapping `size × size` windows of `[n, channels, height, width]` (sensitivity 1).
 public struct AvgPool: UnaryBond {
+    /// The side of each pooling window (and the stride).
     public let size: Int
+    /// Pooling over `size × size` windows.
     public init(_ size: Int = 2) {
         precondition(size >= 1, "AvgPool: size must be ≥ 1, got \(size)")
         self.size = size
@@ -126,7 +141,9 @@ public struct AvgPool: UnaryBond {
 
 /// `[batch, tokens, heads·d] → [batch, heads, tokens, d]` (sensitivity 1).
 public struct SplitIntoHeads: UnaryBond {
+    /// The number of heads the last axis is split into.
     public let heads: Int
+    /// A split into `heads` heads.
     public init(heads: Int) { self.heads = heads }
     public var name: String { "SplitIntoHeads(\(heads))" }
     public var sensitivity: Double { 1 }
@@ -141,6 +158,7 @@ public struct SplitIntoHeads: UnaryBond {
 
 /// `[batch, heads, tokens, d] → [batch, tokens, heads·d]`, the inverse of ``SplitIntoHeads`` (sensitivity 1).
 public struct MergeHeads: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "MergeHeads" }
     public var sensitivity: Double { 1 }
@@ -155,6 +173,7 @@ public struct MergeHeads: UnaryBond {
 ///
 /// The scale is 1/d, not 1/√d: aligned query and key vectors add linearly [Large et al. 2024, §B].
 public struct AttentionQK: Bond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "AttentionQK" }
     public var sensitivity: Double { 1 }
@@ -169,6 +188,7 @@ public struct AttentionQK: Bond {
 
 /// Sets scores above the diagonal to −∞ so that each token attends only to itself and earlier tokens.
 public struct CausalMask: UnaryBond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "CausalMask" }
     public var sensitivity: Double { 1 }
@@ -182,7 +202,9 @@ public struct CausalMask: UnaryBond {
 
 /// softmax(scale · x) over the last axis (sensitivity = scale).
 public struct Softmax: UnaryBond {
+    /// The sharpness multiplying the scores (and the sensitivity).
     public let scale: Double
+    /// softmax(`scale` · x).
     public init(scale: Double = 1) { self.scale = scale }
     public var name: String { "Softmax(\(formatNumber(scale)))" }
     public var sensitivity: Double { scale }
@@ -194,6 +216,7 @@ public struct Softmax: UnaryBond {
 
 /// scores · v from `[v, scores]` (sensitivity 1).
 public struct ApplyAttentionScores: Bond {
+    /// The bond (it has no parameters).
     public init() {}
     public var name: String { "ApplyAttentionScores" }
     public var sensitivity: Double { 1 }
@@ -213,8 +236,11 @@ public struct ApplyAttentionScores: Bond {
 /// (x₁ cos θ − x₂ sin θ, x₁ sin θ + x₂ cos θ). Modula's JAX version swaps the roles of sine and
 /// cosine (its own comment asks "why is the order reversed?"); this is the standard rotation.
 public struct RoPE: Bond {
+    /// The size of each head vector (even).
     public let headDimension: Int
+    /// The base of the rotation frequencies (10000 in the original RoPE).
     public let base: Double
+    /// A rotary embedding for heads of size `headDimension`.
     public init(headDimension: Int, base: Double = 10000) {
         precondition(headDimension % 2 == 0, "RoPE: head dimension must be even, got \(headDimension)")
         self.headDimension = headDimension
