@@ -132,6 +132,24 @@ extension Tensor {
     public static func / (a: Tensor, s: Scalar) -> Tensor { a * (1 / s) }
     public static func / (s: Scalar, a: Tensor) -> Tensor { a.reciprocal() * s }
 
+    /// `Σᵢ cᵢ·xᵢ` over tensors of one shape, in one pass per term (`c₀x₀ + c₁x₁ + …`, added in order,
+    /// each product rounded first: the same values as the separate products and sums).
+    public static func linearCombination(_ terms: [Tensor], coefficients: [Scalar]) -> Tensor {
+        precondition(!terms.isEmpty && terms.count == coefficients.count,
+                     "linearCombination: needs one coefficient per tensor and at least one tensor, got \(terms.count) and \(coefficients.count)")
+        let shape = terms[0].shape
+        for t in terms where t.shape != shape {
+            preconditionFailure("linearCombination: shapes \(terms.map(\.shape)) must be equal")
+        }
+        let out = terms[0].affine(coefficients[0], 0)
+        for (t, c) in zip(terms.dropFirst(), coefficients.dropFirst()) {
+            withExtendedLifetime(t) { Scalar.axpy(out.count, c, t.storage.pointer, out.storage.pointer) }
+        }
+        return out.recorded(terms) { g in
+            zip(terms, coefficients).map { t, c in t.isRecorded ? (c == 1 ? g : g.affine(c, 0)) : nil }
+        }
+    }
+
     // Compound assignments rebind the variable to the (recorded) result: `y += x` inside a
     // differentiated function is differentiated like `y = y + x`.
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
@@ -198,9 +216,19 @@ extension Tensor {
     /// The logistic function elementwise.
     public func sigmoid() -> Tensor { let y = map(.sigmoid); return y.recorded([self]) { g in [g * y * (1 - y)] } }
     /// GELU (tanh approximation) elementwise.
-    public func gelu() -> Tensor {
+    public func gelu() -> Tensor { gelu(scaledBy: 1) }
+    /// `scale · gelu(x)` elementwise, in one pass (and one pass for the pullback).
+    public func gelu(scaledBy scale: Scalar) -> Tensor {
         let x = detached
-        return map(.gelu).recorded([self]) { g in [g * x.map(.geluDerivative)] }
+        let y = Tensor(uninitializedShape: shape)
+        Scalar.gelu(x.storage.pointer, scale: scale, cotangent: nil, y.storage.pointer, count)
+        return y.recorded([self]) { g in
+            let d = Tensor(uninitializedShape: x.shape)
+            withExtendedLifetime(g) {
+                Scalar.gelu(x.storage.pointer, scale: scale, cotangent: g.storage.pointer, d.storage.pointer, x.count)
+            }
+            return [d]
+        }
     }
     /// Sign elementwise (−1, 0 or 1); its derivative is zero.
     public func sign() -> Tensor { map(.sign) }

@@ -7,25 +7,32 @@ extension Tensor {
         let n = shape[rank - 1]
         let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
-        for r in 0..<rows {
-            let x = storage.pointer + r * n, o = y.storage.pointer + r * n
-            let m = Scalar.maxElement(x, n)
-            Scalar.affine(x, 1, -m, o, n)
-            Scalar.unary(.exp, o, o, n)
-            let s = Scalar.sum(o, n)
-            Scalar.affine(o, 1 / s, 0, o, n)
+        let xp = storage.pointer, yp = y.storage.pointer
+        // Rows are independent: many of them (attention scores) are split between threads.
+        inChunks(rows, Swift.max(1, costlyChunk / Swift.max(n, 1))) { r0, count in
+            for r in r0..<(r0 + count) {
+                let x = xp + r * n, o = yp + r * n
+                let m = Scalar.maxElement(x, n)
+                Scalar.affine(x, 1, -m, o, n)
+                Scalar.unary(.exp, o, o, n)
+                let s = Scalar.sum(o, n)
+                Scalar.affine(o, 1 / s, 0, o, n)
+            }
         }
         let yd = y
-        return y.recorded([self]) { g in
+        return withExtendedLifetime(self) { y }.recorded([self]) { g in
             // dx = y ⊙ (g − Σ g⊙y)
             let dx = Tensor(uninitializedShape: g.shape)
-            for r in 0..<rows {
-                let gp = g.storage.pointer + r * n, yp = yd.storage.pointer + r * n, o = dx.storage.pointer + r * n
-                let d = Scalar.dot(gp, yp, n)
-                Scalar.affine(gp, 1, -d, o, n)
-                Scalar.binary(.mul, o, 1, yp, 1, o, n)
+            let gb = g.storage.pointer, yb = yd.storage.pointer, ob = dx.storage.pointer
+            inChunks(rows, Swift.max(1, cheapChunk / Swift.max(n, 1))) { r0, count in
+                for r in r0..<(r0 + count) {
+                    let gp = gb + r * n, yp = yb + r * n, o = ob + r * n
+                    let d = Scalar.dot(gp, yp, n)
+                    Scalar.affine(gp, 1, -d, o, n)
+                    Scalar.binary(.mul, o, 1, yp, 1, o, n)
+                }
             }
-            return [dx]
+            return withExtendedLifetime((g, yd)) { [dx] }
         }
     }
 

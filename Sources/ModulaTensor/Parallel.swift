@@ -233,3 +233,17 @@ func splitGEMM<T>(
         }
     }
 }
+
+// MARK: - Elementwise kernels in two halves
+
+/// Elementwise maps over at least this many elements run in two halves on two threads: memory-bound
+/// ones (a few cycles per element) and transcendental ones (tens of cycles per element).
+@usableFromInline let cheapChunk = 1 << 18, costlyChunk = 1 << 15
+
+/// `body(start, count)` over `0..<n`, in two halves on two threads when `n ≥ threshold`.
+@inline(__always)
+func inChunks(_ n: Int, _ threshold: Int, _ body: (Int, Int) -> Void) {
+    guard n >= threshold, ThreadPolicy.threads > 1 else { return body(0, n) }
+    let h = (n / 2 + 15) & ~15
+    parallelForEach(2) { part in part == 0 ? body(0, h) : body(h, n - h) }
+}

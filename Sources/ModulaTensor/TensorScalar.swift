@@ -16,6 +16,16 @@ public enum UnaryOp: Sendable {
     case step
 }
 
+extension UnaryOp {
+    /// A few cycles per element (memory-bound), as opposed to the transcendental maps.
+    @usableFromInline var isCheap: Bool {
+        switch self {
+        case .neg, .abs, .relu, .square, .sign, .step, .sqrt, .reciprocal: return true
+        case .exp, .log, .tanh, .sigmoid, .gelu, .geluDerivative: return false
+        }
+    }
+}
+
 /// A binary elementwise operation.
 public enum BinaryOp: Sendable {
     case add, sub, mul, div, max, min
@@ -55,6 +65,10 @@ where RawSignificand: FixedWidthInteger {
     static func stridedCopy(_ x: UnsafePointer<Self>, _ stride: Int, _ y: UnsafeMutablePointer<Self>, _ n: Int)
     /// `y = xᵀ`: `x` is a contiguous rows×cols matrix, `y` a contiguous cols×rows one.
     static func transpose(_ x: UnsafePointer<Self>, rows: Int, cols: Int, _ y: UnsafeMutablePointer<Self>)
+    /// `y[i] = scale · gelu(x[i])` (tanh approximation); with a cotangent `g`, its pullback
+    /// `y[i] = scale · gelu′(x[i]) · g[i]`.
+    static func gelu(
+        _ x: UnsafePointer<Self>, scale: Self, cotangent g: UnsafePointer<Self>?, _ y: UnsafeMutablePointer<Self>, _ n: Int)
     /// Whether all `n` contiguous elements are finite (no NaN or infinity).
     static func allFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Bool
     /// Rotates the two halves of each of `rows` rows of length `2·half` (a rotary position embedding):
@@ -102,6 +116,9 @@ extension TensorScalar {
         _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, rows: Int, half: Int,
         cos: UnsafePointer<Self>, sin: UnsafePointer<Self>, period: Int, sinSign: Self
     ) { rotateHalvesKernel(x, y, rows, half, cos, sin, period, sinSign) }
+    public static func gelu(
+        _ x: UnsafePointer<Self>, scale: Self, cotangent g: UnsafePointer<Self>?, _ y: UnsafeMutablePointer<Self>, _ n: Int
+    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + Self.exp(-$0)) } }
 }
 
 // MARK: - Generic kernels, specialized inside each conformance.
@@ -131,6 +148,26 @@ func zipKernel<T>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutab
         for i in 0..<n { z[i] = f(x[i], z[i]) }
     } else {
         for i in 0..<n { z[i] = f(x[i], y[i]) }
+    }
+}
+
+/// `scale · gelu(x)` or its pullback, with `sigmoid` the logistic function: ½(1 + tanh z) = σ(2z) and
+/// ½(1 − tanh² z) = 2σ(2z)(1 − σ(2z)), one exponential and one division per element.
+@inline(__always)
+func geluKernel<T: TensorScalar>(
+    _ x: UnsafePointer<T>, _ scale: T, _ g: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>, _ n: Int,
+    _ sigmoid: (T) -> T
+) {
+    let c0 = T(geluC0), c1 = T(geluC1)
+    inChunks(n, costlyChunk) { i, n in
+        if let g {
+            zipKernel(x + i, g + i, y + i, n) { v, gi in
+                let s = sigmoid(2 * c0 * (v + c1 * v * v * v))
+                return scale * (s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)) * gi
+            }
+        } else {
+            mapKernel(x + i, y + i, n) { v in scale * v * sigmoid(2 * c0 * (v + c1 * v * v * v)) }
+        }
     }
 }
 
@@ -371,27 +408,34 @@ func vectorTanh(_ v: Float) -> Float {
 
 extension Float: TensorScalar {
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        // GELU's ½(1 + tanh z) is σ(2z) = 1/(1 + e^(−2z)): one exponential and one division, and
+        // ½(1 − tanh² z) = 2σ(1 − σ) for its derivative (the same functions, fewer operations).
         let c0 = Float(geluC0), c1 = Float(geluC1)
-        switch op {
-        case .exp: mapKernel(x, y, n) { vectorExp($0) }
-        case .tanh: mapKernel(x, y, n) { vectorTanh($0) }
-        case .sigmoid: mapKernel(x, y, n) { 1 / (1 + vectorExp(-$0)) }
-        case .gelu:
-            mapKernel(x, y, n) { v in 0.5 * v * (1 + vectorTanh(c0 * (v + c1 * v * v * v))) }
-        case .geluDerivative:
-            mapKernel(x, y, n) { v in
-                let t = vectorTanh(c0 * (v + c1 * v * v * v))
-                return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c0 * (1 + 3 * c1 * v * v)
+        inChunks(n, op.isCheap ? cheapChunk : costlyChunk) { i, n in
+            let x = x + i, y = y + i
+            switch op {
+            case .exp: mapKernel(x, y, n) { vectorExp($0) }
+            case .tanh: mapKernel(x, y, n) { vectorTanh($0) }
+            case .sigmoid: mapKernel(x, y, n) { 1 / (1 + vectorExp(-$0)) }
+            case .gelu:
+                mapKernel(x, y, n) { v in v / (1 + vectorExp(-2 * c0 * (v + c1 * v * v * v))) }
+            case .geluDerivative:
+                mapKernel(x, y, n) { v in
+                    let s = 1 / (1 + vectorExp(-2 * c0 * (v + c1 * v * v * v)))
+                    return s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)
+                }
+            default: unaryKernel(op, x, y, n)
             }
-        default: unaryKernel(op, x, y, n)
         }
     }
     public static func binary(
         _ op: BinaryOp, _ x: UnsafePointer<Float>, _ sx: Int, _ y: UnsafePointer<Float>, _ sy: Int,
         _ z: UnsafeMutablePointer<Float>, _ n: Int
-    ) { binaryKernel(op, x, sx, y, sy, z, n) }
+    ) {
+        inChunks(n, cheapChunk) { i, n in binaryKernel(op, x + i * sx, sx, y + i * sy, sy, z + i, n) }
+    }
     public static func affine(_ x: UnsafePointer<Float>, _ a: Float, _ b: Float, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        mapKernel(x, y, n) { a * $0 + b }
+        inChunks(n, cheapChunk) { i, n in mapKernel(x + i, y + i, n) { a * $0 + b } }
     }
     public static func axpy(_ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         for i in 0..<n { y[i] += a * x[i] }
@@ -411,6 +455,9 @@ extension Float: TensorScalar {
         transposeKernel(x, rows, cols, y)
     }
     public static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func gelu(
+        _ x: UnsafePointer<Float>, scale: Float, cotangent g: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int
+    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + vectorExp(-$0)) } }
     public static func rotateHalves(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, half: Int,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, period: Int, sinSign: Float
@@ -511,14 +558,16 @@ extension Float: TensorScalar {
 
 extension Double: TensorScalar {
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-        unaryKernel(op, x, y, n)
+        inChunks(n, op.isCheap ? cheapChunk : costlyChunk) { i, n in unaryKernel(op, x + i, y + i, n) }
     }
     public static func binary(
         _ op: BinaryOp, _ x: UnsafePointer<Double>, _ sx: Int, _ y: UnsafePointer<Double>, _ sy: Int,
         _ z: UnsafeMutablePointer<Double>, _ n: Int
-    ) { binaryKernel(op, x, sx, y, sy, z, n) }
+    ) {
+        inChunks(n, cheapChunk) { i, n in binaryKernel(op, x + i * sx, sx, y + i * sy, sy, z + i, n) }
+    }
     public static func affine(_ x: UnsafePointer<Double>, _ a: Double, _ b: Double, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
-        mapKernel(x, y, n) { a * $0 + b }
+        inChunks(n, cheapChunk) { i, n in mapKernel(x + i, y + i, n) { a * $0 + b } }
     }
     public static func axpy(_ n: Int, _ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
         for i in 0..<n { y[i] += a * x[i] }
@@ -538,6 +587,9 @@ extension Double: TensorScalar {
         transposeKernel(x, rows, cols, y)
     }
     public static func allFinite(_ x: UnsafePointer<Double>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func gelu(
+        _ x: UnsafePointer<Double>, scale: Double, cotangent g: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>, _ n: Int
+    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + Double.exp(-$0)) } }
     public static func rotateHalves(
         _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, rows: Int, half: Int,
         cos: UnsafePointer<Double>, sin: UnsafePointer<Double>, period: Int, sinSign: Double

@@ -1,5 +1,6 @@
 // The fused attention kernels, scaled matmul, in-place kernels, the finiteness check and in-place
 // gradient accumulation, each against a plain reference.
+import Foundation
 import Testing
 @testable import ModulaTensor
 
@@ -39,6 +40,29 @@ struct FusedKernelTests {
         expectClose(a.matmul(b, transposeA: t.0, transposeB: t.1, scaledBy: 0.25),
                     a.matmul(b, transposeA: t.0, transposeB: t.1) * 0.25)
         expectGradient(at: [a, b]) { $0[0].matmul($0[1], transposeA: t.0, transposeB: t.1, scaledBy: -1.5) }
+    }
+
+    @Test("linearCombination equals the products and sums written out, bit for bit, and its gradient checks")
+    func linearCombination() {
+        let a = randn([3, 4], seed: 40, as: Float.self), b = randn([3, 4], seed: 41, as: Float.self)
+        let c = randn([3, 4], seed: 42, as: Float.self)
+        let fused = Tensor.linearCombination([a, b, c], coefficients: [0.875, 0.125, 1])
+        #expect(fused.scalars == (a * 0.875 + b * 0.125 + c).scalars)
+        let x = randn([2, 5], seed: 43, as: Double.self), y = randn([2, 5], seed: 44, as: Double.self)
+        expectGradient(at: [x, y]) { Tensor.linearCombination([$0[0], $0[1], $0[0]], coefficients: [0.5, -2, 1]) }
+    }
+
+    @Test("gelu(scaledBy:) is the scaled tanh-approximated GELU, and its gradient checks")
+    func scaledGELU() {
+        let x = randn([4, 33], seed: 45, scale: 3, as: Double.self)
+        let reference = x.scalars.map { v in 0.5 * v * (1 + Foundation.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))) / 1.1289 }
+        expectClose(x.gelu(scaledBy: 1 / 1.1289), x.shape, reference, tolerance: 1e-12)
+        expectClose(x.converted(to: Float.self).gelu(scaledBy: 1 / 1.1289), x.shape, reference.map { Float($0) }, tolerance: 2e-6)
+        expectGradient(at: [x]) { $0[0].gelu(scaledBy: 0.5) }
+        let xf = x.converted(to: Float.self)
+        let (_, g) = valueWithGradient(at: xf) { $0.gelu(scaledBy: 2).sum() }
+        let (_, gd) = valueWithGradient(at: x) { $0.gelu(scaledBy: 2).sum() }
+        expectClose(g, gd.converted(to: Float.self), tolerance: 1e-5)
     }
 
     @Test("isFinite finds one NaN or infinity anywhere, also past a block boundary and in the tail")

@@ -79,6 +79,21 @@ struct AtomBondTests {
         #expect(Swift.abs(out[0, 1, 2, 3] - (0..<3).reduce(0.0) { $0 + p[0, 1, 2, $1] * q[0, 1, $1, 3] }) < 1e-12)
     }
 
+    @Test("a sum of scaled branches equals the tuple followed by Add, and keeps Add's errors")
+    mutating func scaledSum() throws {
+        let block = Linear(in: 4, out: 4)
+        let residual = 0.75 * Identity() + 0.25 * block
+        let explicit = Parallel([Scaled(0.75, Identity()), Scaled(0.25, block)]).then(Add())
+        let w: [Tensor<Double>] = residual.initialize(using: &rng)
+        let x = Tensor<Double>.randomNormal([3, 4], using: &rng)
+        #expect(try residual(x, w) == explicit(x, w))
+        let err = try gradientCheck(w + [x]) { all in try residual.forward([all[1]], weights: all[..<1]) }
+        #expect(err < 1e-6)
+        let mismatched = 0.5 * Identity() + 0.5 * Linear(in: 4, out: 3)
+        let wm: [Tensor<Double>] = mismatched.initialize(using: &rng)
+        #expect(throws: ModuleError.self) { try mismatched(x, wm) }
+    }
+
     @Test("RoPE is a rotation: standard convention, norm preserving, relative")
     mutating func rope() throws {
         let rope = RoPE(headDimension: 4, base: 100)

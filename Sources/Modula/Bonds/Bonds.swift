@@ -56,7 +56,7 @@ public struct GELU: UnaryBond {
     public init() {}
     public var name: String { "GELU" }
     public var sensitivity: Double { 1 }
-    public func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S> { x.gelu() * S(1 / 1.1289) }
+    public func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S> { x.gelu(scaledBy: S(1 / 1.1289)) }
 }
 
 /// |x| (sensitivity 1).

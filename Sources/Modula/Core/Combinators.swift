@@ -96,7 +96,7 @@ public struct Sequential: Module {
 public struct Parallel: Module {
     /// The branches.
     public let modules: [any Module]
-    private let counts: [Int]
+    let counts: [Int]
 
     /// Branches that all receive the same inputs.
     public init(_ modules: [any Module]) {
@@ -185,7 +185,23 @@ public struct Sum: Module {
     public var children: [(label: String, module: any Module)] { branches.children }
 
     public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
-        try Add().apply(try branches.forward(inputs, weights: weights))
+        // Add after the tuple, with the constant of each `Scaled` branch (a residual's 1 − α and α)
+        // folded into one weighted sum: one pass instead of a scaling pass per branch and the sum.
+        var terms: [Tensor<S>] = [], factors: [S] = []
+        for ((label, m), w) in zip(branches.children, split(weights, branches.counts)) {
+            if let scaled = m as? Scaled {
+                let out = try within(label) { try scaled.module.forward(inputs, weights: w) }
+                guard out.count == 1 else { return try within(label) { try Mul(scaled.factor).apply(out) } }  // its error
+                terms.append(out[0]); factors.append(S(scaled.factor))
+            } else {
+                let out = try within(label) { try m.forward(inputs, weights: w) }
+                terms += out; factors += Array(repeating: 1, count: out.count)
+            }
+        }
+        guard let first = terms.first, terms.allSatisfy({ $0.shape == first.shape }) else {
+            return try Add().apply(terms)  // its error
+        }
+        return [Tensor.linearCombination(terms, coefficients: factors)]
     }
     public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] { branches.initialize(using: &rng) }
     public func project<S: TensorScalar>(_ w: ArraySlice<Tensor<S>>) -> [Tensor<S>] { branches.project(w) }
