@@ -126,7 +126,9 @@ extension TensorScalar {
     ) { rotateHalvesKernel(x, y, rows, half, cos, sin, period, sinSign) }
     public static func gelu(
         _ x: UnsafePointer<Self>, scale: Self, cotangent g: UnsafePointer<Self>?, _ y: UnsafeMutablePointer<Self>, _ n: Int
-    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + Self.exp(-$0)) } }
+    ) {
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + Self.exp(-$0)) } }
+    }
     public static func patches(
         _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, images: Int, channels: Int,
         height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
@@ -165,21 +167,22 @@ func zipKernel<T>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutab
 
 /// `scale · gelu(x)` or its pullback, with `sigmoid` the logistic function: ½(1 + tanh z) = σ(2z) and
 /// ½(1 − tanh² z) = 2σ(2z)(1 − σ(2z)), one exponential and one division per element.
+///
+/// Callers pass `sigmoid` as a closure literal inside their own chunk closure, so that it is inlined
+/// there too: captured from outside, it would be an indirect call per element on the parallel path.
 @inline(__always)
-func geluKernel<T: TensorScalar>(
+func geluLoop<T: TensorScalar>(
     _ x: UnsafePointer<T>, _ scale: T, _ g: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>, _ n: Int,
     _ sigmoid: (T) -> T
 ) {
     let c0 = T(geluC0), c1 = T(geluC1)
-    inChunks(n, costlyChunk) { i, n in
-        if let g {
-            zipKernel(x + i, g + i, y + i, n) { v, gi in
-                let s = sigmoid(2 * c0 * (v + c1 * v * v * v))
-                return scale * (s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)) * gi
-            }
-        } else {
-            mapKernel(x + i, y + i, n) { v in scale * v * sigmoid(2 * c0 * (v + c1 * v * v * v)) }
+    if let g {
+        zipKernel(x, g, y, n) { v, gi in
+            let s = sigmoid(2 * c0 * (v + c1 * v * v * v))
+            return scale * (s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)) * gi
         }
+    } else {
+        mapKernel(x, y, n) { v in scale * v * sigmoid(2 * c0 * (v + c1 * v * v * v)) }
     }
 }
 
@@ -519,7 +522,9 @@ extension Float: TensorScalar {
     ) { patchesKernel(x, y, images, channels, height, width, kernel, padding, adding) }
     public static func gelu(
         _ x: UnsafePointer<Float>, scale: Float, cotangent g: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int
-    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + vectorExp(-$0)) } }
+    ) {
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + vectorExp(-$0)) } }
+    }
     public static func rotateHalves(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, half: Int,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, period: Int, sinSign: Float
@@ -655,7 +660,9 @@ extension Double: TensorScalar {
     ) { patchesKernel(x, y, images, channels, height, width, kernel, padding, adding) }
     public static func gelu(
         _ x: UnsafePointer<Double>, scale: Double, cotangent g: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>, _ n: Int
-    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + Double.exp(-$0)) } }
+    ) {
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + Double.exp(-$0)) } }
+    }
     public static func rotateHalves(
         _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, rows: Int, half: Int,
         cos: UnsafePointer<Double>, sin: UnsafePointer<Double>, period: Int, sinSign: Double
