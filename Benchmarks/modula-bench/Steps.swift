@@ -18,7 +18,8 @@
 //
 // Memory keys on every line:
 //   peak_rss_mb      VmHWM of the process while the benchmark ran (reset through /proc/self/clear_refs
-//                    before each benchmark), so it includes the code, the runtime and OpenBLAS buffers;
+//                    and with the tensor buffer cache emptied before each benchmark), so it includes the
+//                    code, the runtime, OpenBLAS's buffers and the benchmark's batches;
 //   tensor_peak_mb   weights + optimizer state + the most bytes that live tensors of a warm step add to
 //                    them (gradients, activations, temporaries; the batches themselves are not counted);
 //   essential_mb     weights + gradients + optimizer state + activations kept for the backward pass
@@ -200,6 +201,7 @@ func resCNNProblem(batch: Int = 32, seed: UInt64 = 9) -> TrainingProblem {
 
 /// Times `problem.step()` (median of warm steps within `budget` seconds) and measures its memory.
 func measureSteps(_ problem: TrainingProblem, budget: Double) -> (seconds: Double, memory: [(String, String)]) {
+    TensorMemory.releaseCache()  // buffers kept from earlier benchmarks would count in this one's RSS
     ProcessMemory.resetPeakRSS()
     // Warm-up: the optimizer's state, the buffer cache and OpenBLAS's buffers reach their steady size.
     var t0 = now()

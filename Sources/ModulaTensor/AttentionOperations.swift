@@ -1,5 +1,6 @@
-// Fused kernels for attention: rotary position embedding and the causal mask, each one pass forward
-// and one pass backward (instead of slices, broadcast products, a concatenation or a mask tensor).
+// Fused kernels for attention — rotary position embedding and the causal mask, each one pass forward
+// and one pass backward (instead of slices, broadcast products, a concatenation or a mask tensor) —
+// and the patches (im2col) of a convolution.
 
 extension Tensor {
     /// Rotary position embedding: rotates the two halves `(x₁, x₂)` of the last axis of `[…, tokens, d]`
@@ -45,5 +46,33 @@ extension Tensor {
             return y
         }
         return mask(self, -Scalar.infinity).recorded([self]) { g in [mask(g, 0)] }
+    }
+}
+
+extension Tensor {
+    /// The `kernel × kernel` patches of images `[n, channels, height, width]` (stride 1, zero padding
+    /// `padding`) as the columns of a `[channels·kernel², n·ho·wo]` matrix (im2col), so that a convolution
+    /// is one GEMM `W[out, channels·kernel²] · patches`. Column `(b, i, j)` holds
+    /// `x[b, c, i + di − padding, j + dj − padding]` in `(c, di, dj)` order; the pullback adds each
+    /// patch's cotangent back into the image (col2im).
+    public func patches(kernel: Int, padding: Int) -> Tensor {
+        precondition(rank == 4 && kernel > 0 && padding >= 0, "patches: needs [n, channels, height, width], a positive kernel and padding ≥ 0, got shape \(shape)")
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let ho = h + 2 * padding - kernel + 1, wo = w + 2 * padding - kernel + 1
+        precondition(ho > 0 && wo > 0, "patches: \(h)×\(w) images are smaller than a \(kernel)×\(kernel) kernel with padding \(padding)")
+        let out = Tensor(uninitializedShape: [c * kernel * kernel, n * ho * wo])
+        withExtendedLifetime(self) {
+            Scalar.patches(storage.pointer, out.storage.pointer, images: n, channels: c, height: h, width: w,
+                           kernel: kernel, padding: padding, adding: false)
+        }
+        let shape = self.shape
+        return out.recorded([self]) { g in
+            let dx = Tensor.zeros(shape)
+            withExtendedLifetime(g) {
+                Scalar.patches(dx.storage.pointer, g.storage.pointer, images: n, channels: c, height: h, width: w,
+                               kernel: kernel, padding: padding, adding: true)
+            }
+            return [dx]
+        }
     }
 }

@@ -179,6 +179,22 @@ extension Tensor {
         Scalar.axpy(count, b, x.storage.pointer, storage.pointer)
     }
 
+    /// `self = √self` elementwise in place (not recorded).
+    public mutating func formSquareRoot() {
+        makeUnique(); node = nil
+        Scalar.unary(.sqrt, storage.pointer, storage.pointer, count)
+    }
+
+    /// `self = scale · numerator / self` elementwise in place (same shape; not recorded).
+    public mutating func formQuotient(_ numerator: Tensor, scaledBy scale: Scalar = 1) {
+        precondition(shape == numerator.shape, "formQuotient: shapes \(shape) and \(numerator.shape) must be equal")
+        makeUnique(); node = nil
+        withExtendedLifetime(numerator) {
+            Scalar.binary(.div, numerator.storage.pointer, 1, storage.pointer, 1, storage.pointer, count)
+        }
+        if scale != 1 { Scalar.affine(storage.pointer, scale, 0, storage.pointer, count) }
+    }
+
     /// Copies `other`'s elements into this tensor's memory (same shape; not recorded).
     public mutating func assign(_ other: Tensor) {
         precondition(shape == other.shape, "assign: shapes \(shape) and \(other.shape) must be equal")

@@ -69,6 +69,14 @@ where RawSignificand: FixedWidthInteger {
     /// `y[i] = scale · gelu′(x[i]) · g[i]`.
     static func gelu(
         _ x: UnsafePointer<Self>, scale: Self, cotangent g: UnsafePointer<Self>?, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// Patches of `n` images `[channels, height, width]` for a stride-1 convolution with `kernel × kernel`
+    /// windows and zero padding `padding` (im2col), one column per output position: entry
+    /// `((c·k + di)·k + dj, (b·ho + i)·wo + j)` of the `[channels·k², n·ho·wo]` result is
+    /// `x[b, c, i + di − p, j + dj − p]`. With `adding`, the adjoint (col2im): every entry of `y` is added
+    /// back into `x`.
+    static func patches(
+        _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, images: Int, channels: Int,
+        height: Int, width: Int, kernel: Int, padding: Int, adding: Bool)
     /// Whether all `n` contiguous elements are finite (no NaN or infinity).
     static func allFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Bool
     /// Rotates the two halves of each of `rows` rows of length `2·half` (a rotary position embedding):
@@ -118,7 +126,13 @@ extension TensorScalar {
     ) { rotateHalvesKernel(x, y, rows, half, cos, sin, period, sinSign) }
     public static func gelu(
         _ x: UnsafePointer<Self>, scale: Self, cotangent g: UnsafePointer<Self>?, _ y: UnsafeMutablePointer<Self>, _ n: Int
-    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + Self.exp(-$0)) } }
+    ) {
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + Self.exp(-$0)) } }
+    }
+    public static func patches(
+        _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, images: Int, channels: Int,
+        height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
+    ) { patchesKernel(x, y, images, channels, height, width, kernel, padding, adding) }
 }
 
 // MARK: - Generic kernels, specialized inside each conformance.
@@ -153,20 +167,67 @@ func zipKernel<T>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ z: UnsafeMutab
 
 /// `scale · gelu(x)` or its pullback, with `sigmoid` the logistic function: ½(1 + tanh z) = σ(2z) and
 /// ½(1 − tanh² z) = 2σ(2z)(1 − σ(2z)), one exponential and one division per element.
+///
+/// Callers pass `sigmoid` as a closure literal inside their own chunk closure, so that it is inlined
+/// there too: captured from outside, it would be an indirect call per element on the parallel path.
 @inline(__always)
-func geluKernel<T: TensorScalar>(
+func geluLoop<T: TensorScalar>(
     _ x: UnsafePointer<T>, _ scale: T, _ g: UnsafePointer<T>?, _ y: UnsafeMutablePointer<T>, _ n: Int,
     _ sigmoid: (T) -> T
 ) {
     let c0 = T(geluC0), c1 = T(geluC1)
-    inChunks(n, costlyChunk) { i, n in
-        if let g {
-            zipKernel(x + i, g + i, y + i, n) { v, gi in
-                let s = sigmoid(2 * c0 * (v + c1 * v * v * v))
-                return scale * (s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)) * gi
+    if let g {
+        zipKernel(x, g, y, n) { v, gi in
+            let s = sigmoid(2 * c0 * (v + c1 * v * v * v))
+            return scale * (s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)) * gi
+        }
+    } else {
+        mapKernel(x, y, n) { v in scale * v * sigmoid(2 * c0 * (v + c1 * v * v * v)) }
+    }
+}
+
+/// im2col (`adding == false`: y ← patches of x) or its adjoint col2im (`adding == true`: x += patches in y).
+///
+/// For each patch row `(c, di, dj)` and output line `(b, i)` the `wo` entries are one contiguous run in
+/// `y` and (but for the zero padding) in the image line: plain vectorizable copies and additions.
+@inline(__always)
+func patchesKernel<T: TensorScalar>(
+    _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, _ c: Int, _ h: Int, _ w: Int,
+    _ k: Int, _ p: Int, _ adding: Bool
+) {
+    let ho = h + 2 * p - k + 1, wo = w + 2 * p - k + 1
+    guard ho > 0 && wo > 0 else { return }
+    let positions = n * ho * wo
+    // Patch rows are independent (and in the adjoint, rows of one channel add into the same image
+    // plane, so the split is by channel): two halves on two threads.
+    inChunks(c, Swift.max(1, (1 << 17) / Swift.max(1, k * k * positions))) { c0, count in
+        for ch in c0..<(c0 + count) {
+            for di in 0..<k {
+                for dj in 0..<k {
+                    let row = y + ((ch * k + di) * k + dj) * positions
+                    // Output columns j whose input column j + dj − p lies inside the image.
+                    let jStart = Swift.max(0, p - dj), jEnd = Swift.min(wo, w + p - dj)
+                    for b in 0..<n {
+                        let image = x + (b * c + ch) * h * w
+                        for i in 0..<ho {
+                            let out = row + (b * ho + i) * wo
+                            let yy = i + di - p
+                            if yy < 0 || yy >= h || jStart >= jEnd {
+                                if !adding { for j in 0..<wo { out[j] = 0 } }
+                                continue
+                            }
+                            let src = image + yy * w + (dj - p)  // src[j] is column j + dj − p
+                            if adding {
+                                for j in jStart..<jEnd { src[j] += out[j] }
+                            } else {
+                                for j in 0..<jStart { out[j] = 0 }
+                                for j in jStart..<jEnd { out[j] = src[j] }
+                                for j in jEnd..<wo { out[j] = 0 }
+                            }
+                        }
+                    }
+                }
             }
-        } else {
-            mapKernel(x + i, y + i, n) { v in scale * v * sigmoid(2 * c0 * (v + c1 * v * v * v)) }
         }
     }
 }
@@ -455,9 +516,15 @@ extension Float: TensorScalar {
         transposeKernel(x, rows, cols, y)
     }
     public static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func patches(
+        _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int,
+        height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
+    ) { patchesKernel(x, y, images, channels, height, width, kernel, padding, adding) }
     public static func gelu(
         _ x: UnsafePointer<Float>, scale: Float, cotangent g: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int
-    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + vectorExp(-$0)) } }
+    ) {
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + vectorExp(-$0)) } }
+    }
     public static func rotateHalves(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, half: Int,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, period: Int, sinSign: Float
@@ -587,9 +654,15 @@ extension Double: TensorScalar {
         transposeKernel(x, rows, cols, y)
     }
     public static func allFinite(_ x: UnsafePointer<Double>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func patches(
+        _ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, images: Int, channels: Int,
+        height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
+    ) { patchesKernel(x, y, images, channels, height, width, kernel, padding, adding) }
     public static func gelu(
         _ x: UnsafePointer<Double>, scale: Double, cotangent g: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>, _ n: Int
-    ) { geluKernel(x, scale, g, y, n) { 1 / (1 + Double.exp(-$0)) } }
+    ) {
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + Double.exp(-$0)) } }
+    }
     public static func rotateHalves(
         _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, rows: Int, half: Int,
         cos: UnsafePointer<Double>, sin: UnsafePointer<Double>, period: Int, sinSign: Double

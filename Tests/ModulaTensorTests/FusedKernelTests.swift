@@ -65,6 +65,22 @@ struct FusedKernelTests {
         expectClose(g, gd.converted(to: Float.self), tolerance: 1e-5)
     }
 
+    @Test("patches is im2col (one column per output position), and its gradient checks",
+          arguments: [(3, 1), (3, 0), (1, 0), (3, 2), (2, 1)])
+    func patches(_ kp: (Int, Int)) {
+        let (k, p) = kp
+        let x = randn([2, 3, 4, 5], seed: 50, as: Double.self)
+        let ho = 4 + 2 * p - k + 1, wo = 5 + 2 * p - k + 1
+        let cols = x.patches(kernel: k, padding: p)
+        #expect(cols.shape == [3 * k * k, 2 * ho * wo])
+        for c in 0..<3 { for di in 0..<k { for dj in 0..<k { for b in 0..<2 { for i in 0..<ho { for j in 0..<wo {
+            let (yy, xx) = (i + di - p, j + dj - p)
+            let expected = yy >= 0 && yy < 4 && xx >= 0 && xx < 5 ? x[b, c, yy, xx] : 0
+            #expect(cols[(c * k + di) * k + dj, (b * ho + i) * wo + j] == expected)
+        } } } } } }
+        expectGradient(at: [x]) { $0[0].patches(kernel: k, padding: p) }
+    }
+
     @Test("isFinite finds one NaN or infinity anywhere, also past a block boundary and in the tail")
     func isFinite() {
         for n in [1, 3, 4, 7, 1023, 1024, 1025, 5000] {

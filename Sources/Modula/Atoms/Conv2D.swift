@@ -45,53 +45,10 @@ public struct Conv2D: Atom {
         guard ho > 0 && wo > 0 else {
             throw ModuleError(module: name, problem: "input \(h)×\(w) is smaller than the kernel \(kernelSize)×\(kernelSize)")
         }
-        let cols = im2col(x, ho, wo)                                        // [n·ho·wo, in·k·k]
-        let y = cols.matmul(weight.reshaped([outChannels, inChannels * k2]), transposeB: true)  // [n·ho·wo, out]
-        return y.reshaped([n, ho, wo, outChannels]).permuted([0, 3, 1, 2])
-    }
-
-    /// Patches of `x` as rows: row (b, i, j) holds x[b, c, i+di−p, j+dj−p] in (c, di, dj) order.
-    func im2col<S: TensorScalar>(_ x: Tensor<S>, _ ho: Int, _ wo: Int) -> Tensor<S> {
-        let (n, c, h, w, k, p) = (x.shape[0], inChannels, x.shape[2], x.shape[3], kernelSize, padding)
-        let width = c * k * k
-        var out = Tensor<S>.zeros([n * ho * wo, width])
-        x.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for b in 0..<n { for i in 0..<ho { for j in 0..<wo {
-                    let row = ((b * ho + i) * wo + j) * width
-                    for ch in 0..<c { for di in 0..<k {
-                        let y = i + di - p
-                        if y < 0 || y >= h { continue }
-                        for dj in 0..<k {
-                            let xx = j + dj - p
-                            if xx < 0 || xx >= w { continue }
-                            dst[row + (ch * k + di) * k + dj] = src[((b * c + ch) * h + y) * w + xx]
-                        }
-                    } }
-                } } }
-            }
-        }
-        let shape = x.shape
-        return out.withPullback(inputs: [x]) { g in
-            var dx = Tensor<S>.zeros(shape)
-            g.withUnsafeBufferPointer { gp in
-                dx.withUnsafeMutableBufferPointer { d in
-                    for b in 0..<n { for i in 0..<ho { for j in 0..<wo {
-                        let row = ((b * ho + i) * wo + j) * width
-                        for ch in 0..<c { for di in 0..<k {
-                            let y = i + di - p
-                            if y < 0 || y >= h { continue }
-                            for dj in 0..<k {
-                                let xx = j + dj - p
-                                if xx < 0 || xx >= w { continue }
-                                d[((b * c + ch) * h + y) * w + xx] += gp[row + (ch * k + di) * k + dj]
-                            }
-                        } }
-                    } } }
-                }
-            }
-            return [dx]
-        }
+        // im2col as a tensor kernel (element loops here would run unspecialized through `any Module`).
+        let cols = x.patches(kernel: kernelSize, padding: padding)                        // [in·k·k, n·ho·wo]
+        let y = weight.reshaped([outChannels, inChannels * k2]).matmul(cols)             // [out, n·ho·wo]
+        return y.reshaped([outChannels, n, ho, wo]).permuted([1, 0, 2, 3])
     }
 
     /// The `[out, in]` slice at each kernel position.

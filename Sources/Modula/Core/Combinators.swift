@@ -160,17 +160,24 @@ func combinedDualNorm<S: TensorScalar>(_ modules: [any Module], _ g: [ArraySlice
 func combinedDualize<S: TensorScalar>(
     _ modules: [any Module], _ g: [ArraySlice<Tensor<S>>], _ scales: [Double], _ t: S
 ) -> [Tensor<S>] {
-    // The children's duality maps are independent: with several threads configured they run in
-    // parallel (nested combinators share the same threads), which pays far better than threading
-    // each of the many small orthogonalizations inside BLAS.
-    parallelMap(modules.count) { i -> [Tensor<S>] in
+    func child(_ i: Int) -> [Tensor<S>] {
         if scales[i] > 0 && scales[i].isFinite && t != 0 {
             return modules[i].dualize(g[i], targetNorm: t / S(scales[i]))
         } else {
             return g[i].map { Tensor.zeros($0.shape) }
         }
-    }.flatMap { $0 }
+    }
+    // The children's duality maps are independent. With several threads configured, small ones run
+    // in parallel (nested combinators share the threads), which pays far better than threading each
+    // small orthogonalization inside BLAS. Large ones run one after another: each splits its own
+    // products between the threads, and the work buffers of two large matrices are not held at once.
+    let largest = g.map { $0.reduce(0) { $0 + $1.count } }.max() ?? 0
+    if largest > parallelDualizeLimit { return modules.indices.flatMap(child) }
+    return parallelMap(modules.count, child).flatMap { $0 }
 }
+
+/// Children with at most this many weights (in all) are dualized in parallel.
+let parallelDualizeLimit = 1 << 19
 
 /// The sum of several modules' outputs: `Add` after a ``Parallel``, with the tuple's rules.
 public struct Sum: Module {

@@ -131,6 +131,17 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         }
     }
 
+    /// Whether some group keeps momentum buffers (plain dualized or SGD steps without momentum do not).
+    private var usesFirstMoment: Bool {
+        groups.contains { group in
+            switch group.rule {
+            case .dualized(let momentum, _, _, _): return momentum != .none
+            case .sgd(let beta, _): return beta != 0
+            case .adamW, .adamThenDualize: return true
+            }
+        }
+    }
+
     /// The learning rate group `g` uses at the current step.
     public func learningRate(group g: Int) -> Double {
         groups[g].learningRate.rate(at: state.step) * groups[g].learningRateMultiplier
@@ -149,7 +160,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         for i in 0..<n where !gradients[i].isFinite {
             throw OptimizerError.nonFinite(weight: atoms[i].name)
         }
-        if state.firstMoment.isEmpty { state.firstMoment = gradients.map { Tensor.zeros($0.shape) } }
+        if state.firstMoment.isEmpty && usesFirstMoment { state.firstMoment = gradients.map { Tensor.zeros($0.shape) } }
         let t = state.step
 
         // Pass 1: per-weight directions from each group's rule (momentum, Adam moments).
@@ -235,7 +246,13 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         state.firstMoment[i].blend(Scalar(b1), g, Scalar(1 - b1))
         state.secondMoment[i].blend(Scalar(b2), g.squared(), Scalar(1 - b2))
         let c1 = 1 - Scalar.pow(Scalar(b1), Scalar(t + 1)), c2 = 1 - Scalar.pow(Scalar(b2), Scalar(t + 1))
-        return (state.firstMoment[i] * (1 / c1)) / ((state.secondMoment[i] * (1 / c2)).sqrt() + Scalar(eps))
+        // (m / c1) / (√(v / c2) + ε), built in place in one new tensor.
+        var d = state.secondMoment[i].detached
+        d.scaleInPlace(by: 1 / c2)
+        d.formSquareRoot()
+        d.scaleInPlace(by: 1, adding: Scalar(eps))
+        d.formQuotient(state.firstMoment[i], scaledBy: 1 / c1)
+        return d
     }
 
     private func dualized(
