@@ -233,7 +233,7 @@ func measureSteps(_ problem: TrainingProblem, budget: Double) -> (seconds: Doubl
     let essential = 2 * weightBytes + stateBytes + problem.activationBytes()  // gradients: one per weight
     let tensorPeak = weightBytes + stateBytes + stepPeak
     var parts: [(Double, Double, Double)] = []
-    for _ in 0..<Swift.min(reps, 20) { parts.append(problem.phases()) }
+    for _ in 0..<Swift.min(reps, 10) { parts.append(problem.phases()) }
     let mb = { (b: Double) in fmt(b / 1_048_576, 2) }
     return (median(samples), [
         ("cpu_ms", fmt(median(cpu) * 1e3, 2)),

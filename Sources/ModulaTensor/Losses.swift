@@ -7,32 +7,15 @@ extension Tensor {
         let n = shape[rank - 1]
         let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
-        let xp = storage.pointer, yp = y.storage.pointer
-        // Rows are independent: many of them (attention scores) are split between threads.
-        inChunks(rows, Swift.max(1, costlyChunk / Swift.max(n, 1))) { r0, count in
-            for r in r0..<(r0 + count) {
-                let x = xp + r * n, o = yp + r * n
-                let m = Scalar.maxElement(x, n)
-                Scalar.affine(x, 1, -m, o, n)
-                Scalar.unary(.exp, o, o, n)
-                let s = Scalar.sum(o, n)
-                Scalar.affine(o, 1 / s, 0, o, n)
-            }
-        }
+        withExtendedLifetime(self) { Scalar.softmaxRows(storage.pointer, y.storage.pointer, rows: rows, length: n) }
         let yd = y
-        return withExtendedLifetime(self) { y }.recorded([self]) { g in
+        return y.recorded([self]) { g in
             // dx = y ⊙ (g − Σ g⊙y)
             let dx = Tensor(uninitializedShape: g.shape)
-            let gb = g.storage.pointer, yb = yd.storage.pointer, ob = dx.storage.pointer
-            inChunks(rows, Swift.max(1, cheapChunk / Swift.max(n, 1))) { r0, count in
-                for r in r0..<(r0 + count) {
-                    let gp = gb + r * n, yp = yb + r * n, o = ob + r * n
-                    let d = Scalar.dot(gp, yp, n)
-                    Scalar.affine(gp, 1, -d, o, n)
-                    Scalar.binary(.mul, o, 1, yp, 1, o, n)
-                }
+            withExtendedLifetime((g, yd)) {
+                Scalar.softmaxPullbackRows(yd.storage.pointer, g.storage.pointer, dx.storage.pointer, rows: rows, length: n)
             }
-            return withExtendedLifetime((g, yd)) { [dx] }
+            return [dx]
         }
     }
 

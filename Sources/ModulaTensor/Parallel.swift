@@ -164,30 +164,42 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Starts workers until there are `n` (called with the mutex held). Workers live for the process.
+    /// What a new worker thread needs: the pool and its index.
+    private final class Start {
+        let pool: WorkerPool, index: Int
+        init(_ pool: WorkerPool, _ index: Int) { self.pool = pool; self.index = index }
+    }
+
+    /// Starts workers until there are `n` (called with the mutex held). Workers live for the process;
+    /// those beyond the number currently configured stay asleep.
     private func ensureWorkers(_ n: Int) {
         while workers < n {
             var thread = pthread_t()
-            let context = Unmanaged.passUnretained(self).toOpaque()
+            let context = Unmanaged.passRetained(Start(self, workers)).toOpaque()
             #if canImport(Glibc)
             let status = pthread_create(&thread, nil, { context in
-                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().work()
+                let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
+                start.pool.work(start.index)
             }, context)
             #else
             let status = pthread_create(&thread, nil, { context in
-                Unmanaged<WorkerPool>.fromOpaque(context).takeUnretainedValue().work()
+                let start = Unmanaged<Start>.fromOpaque(context).takeRetainedValue()
+                start.pool.work(start.index)
             }, context)
             #endif
-            guard status == 0 else { return }  // fewer workers: the callers do the work themselves
+            guard status == 0 else {  // fewer workers: the callers do the work themselves
+                Unmanaged<Start>.fromOpaque(context).release()
+                return
+            }
             pthread_detach(thread)
             workers += 1
         }
     }
 
-    private func work() -> Never {
+    private func work(_ index: Int) -> Never {
         pthread_mutex_lock(mutex)
         while true {
-            if let (g, i) = queue.popLast() {
+            if index < ThreadPolicy.threads - 1, let (g, i) = queue.popLast() {
                 pthread_mutex_unlock(mutex)
                 execute(g, i)
                 pthread_mutex_lock(mutex)

@@ -77,6 +77,11 @@ where RawSignificand: FixedWidthInteger {
     static func patches(
         _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, images: Int, channels: Int,
         height: Int, width: Int, kernel: Int, padding: Int, adding: Bool)
+    /// Softmax of each of `rows` contiguous rows of `length` elements: `y = exp(x − max x) / Σ exp(x − max x)`.
+    static func softmaxRows(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, rows: Int, length: Int)
+    /// The pullback of ``softmaxRows(_:_:rows:length:)`` at output `y`: `dx = y ⊙ (g − ⟨g, y⟩)` per row.
+    static func softmaxPullbackRows(
+        _ y: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ dx: UnsafeMutablePointer<Self>, rows: Int, length: Int)
     /// Whether all `n` contiguous elements are finite (no NaN or infinity).
     static func allFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Bool
     /// Rotates the two halves of each of `rows` rows of length `2·half` (a rotary position embedding):
@@ -133,6 +138,18 @@ extension TensorScalar {
         _ x: UnsafeMutablePointer<Self>, _ y: UnsafeMutablePointer<Self>, images: Int, channels: Int,
         height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
     ) { patchesKernel(x, y, images, channels, height, width, kernel, padding, adding) }
+    public static func softmaxRows(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, rows: Int, length: Int) {
+        inChunks(rows, Swift.max(1, costlyChunk / Swift.max(length, 1))) { r0, count in
+            softmaxLoop(x + r0 * length, y + r0 * length, count, length) { Self.exp($0) }
+        }
+    }
+    public static func softmaxPullbackRows(
+        _ y: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ dx: UnsafeMutablePointer<Self>, rows: Int, length: Int
+    ) {
+        inChunks(rows, Swift.max(1, cheapChunk / Swift.max(length, 1))) { r0, count in
+            softmaxPullbackLoop(y + r0 * length, g + r0 * length, dx + r0 * length, count, length)
+        }
+    }
 }
 
 // MARK: - Generic kernels, specialized inside each conformance.
@@ -183,6 +200,33 @@ func geluLoop<T: TensorScalar>(
         }
     } else {
         mapKernel(x, y, n) { v in scale * v * sigmoid(2 * c0 * (v + c1 * v * v * v)) }
+    }
+}
+
+/// Softmax of `rows` rows: the largest element, the shifted exponentials, their sum, the scaling.
+/// (`exp` is a closure literal at each call site, inlined there.)
+@inline(__always)
+func softmaxLoop<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ rows: Int, _ n: Int, _ exp: (T) -> T) {
+    guard n > 0 else { return }
+    for r in 0..<rows {
+        let xr = x + r * n, yr = y + r * n
+        let m = extremumKernel(xr, n, largest: true)
+        mapKernel(xr, yr, n) { exp($0 - m) }
+        let s = sumKernel(UnsafePointer(yr), n)
+        let inverse = 1 / s
+        mapKernel(UnsafePointer(yr), yr, n) { $0 * inverse }
+    }
+}
+
+/// `dx = y ⊙ (g − ⟨g, y⟩)` for each of `rows` rows.
+@inline(__always)
+func softmaxPullbackLoop<T: TensorScalar>(
+    _ y: UnsafePointer<T>, _ g: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ rows: Int, _ n: Int
+) {
+    for r in 0..<rows {
+        let yr = y + r * n, gr = g + r * n, dr = dx + r * n
+        let d = dotKernel(gr, yr, n)
+        zipKernel(gr, yr, dr, n) { gi, yi in (gi - d) * yi }
     }
 }
 
@@ -450,6 +494,26 @@ func vectorExp(_ v: Float) -> Float {
     return v < -87.336_55 ? 0 : y  // ln(leastNormalMagnitude) = −87.336545
 }
 
+/// eˣ for Float on |x| ≤ 80 (larger magnitudes are clamped), vectorizable: `vectorExp` without its
+/// range handling (one power-of-two factor, no final test), for the logistic function, where the
+/// clamp changes nothing that survives rounding (σ(±80) is 1 and 1.8·10⁻³⁵).
+@inlinable @inline(__always)
+func boundedExp(_ v: Float) -> Float {
+    let x = Swift.min(Swift.max(v, -80), 80)  // NaN passes through
+    let shifted = x * 1.442_695_04 + 12_582_912
+    let n = shifted - 12_582_912
+    let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    let er = p * (r * r) + r + 1
+    let ni = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000  // n ∈ [−116, 116]: a normal 2ⁿ
+    return er * Float(bitPattern: UInt32(bitPattern: (ni &+ 127) &<< 23))
+}
+
 /// tanh for Float, vectorizable.
 @inlinable @inline(__always)
 func vectorTanh(_ v: Float) -> Float {
@@ -516,6 +580,19 @@ extension Float: TensorScalar {
         transposeKernel(x, rows, cols, y)
     }
     public static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func softmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, length: Int) {
+        // exp(x − max) ≤ 1; masked (−∞) entries give exactly 0.
+        inChunks(rows, Swift.max(1, costlyChunk / Swift.max(length, 1))) { r0, count in
+            softmaxLoop(x + r0 * length, y + r0 * length, count, length) { vectorExp($0) }
+        }
+    }
+    public static func softmaxPullbackRows(
+        _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, length: Int
+    ) {
+        inChunks(rows, Swift.max(1, cheapChunk / Swift.max(length, 1))) { r0, count in
+            softmaxPullbackLoop(y + r0 * length, g + r0 * length, dx + r0 * length, count, length)
+        }
+    }
     public static func patches(
         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int,
         height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
@@ -523,7 +600,7 @@ extension Float: TensorScalar {
     public static func gelu(
         _ x: UnsafePointer<Float>, scale: Float, cotangent g: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int
     ) {
-        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + vectorExp(-$0)) } }
+        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + boundedExp(-$0)) } }
     }
     public static func rotateHalves(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, half: Int,
@@ -654,6 +731,19 @@ extension Double: TensorScalar {
         transposeKernel(x, rows, cols, y)
     }
     public static func allFinite(_ x: UnsafePointer<Double>, _ n: Int) -> Bool { allFiniteKernel(x, n) }
+    public static func softmaxRows(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, rows: Int, length: Int) {
+        // exp(x − max) ≤ 1; masked (−∞) entries give exactly 0.
+        inChunks(rows, Swift.max(1, costlyChunk / Swift.max(length, 1))) { r0, count in
+            softmaxLoop(x + r0 * length, y + r0 * length, count, length) { Double.exp($0) }
+        }
+    }
+    public static func softmaxPullbackRows(
+        _ y: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, rows: Int, length: Int
+    ) {
+        inChunks(rows, Swift.max(1, cheapChunk / Swift.max(length, 1))) { r0, count in
+            softmaxPullbackLoop(y + r0 * length, g + r0 * length, dx + r0 * length, count, length)
+        }
+    }
     public static func patches(
         _ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, images: Int, channels: Int,
         height: Int, width: Int, kernel: Int, padding: Int, adding: Bool
