@@ -26,7 +26,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "ModulaTensor", dependencies: ["CBLAS"]),
+        // Float transcendental kernels, compiled per instruction set and dispatched at run time.
+        .target(name: "CKernels"),
+        .target(name: "ModulaTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
         .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
         .target(name: "ModulaExamples", dependencies: ["Modula", "ModulaData"], path: "Examples/ModulaExamples"),
@@ -40,7 +42,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "modula-bench",
-            dependencies: ["Modula", "ModulaTensor", "CBLAS"],
+            dependencies: ["Modula", "ModulaTensor", "CBLAS", "CKernels"],
             path: "Benchmarks/modula-bench"
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),

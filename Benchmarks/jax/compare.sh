@@ -15,7 +15,7 @@ root=$(cd "$here/../.." && pwd)
 rounds=${1:-3}
 python=${2:-/tmp/jaxvenv/bin/python}
 bench="$root/.build/release/modula-bench"
-filters="step/hello-gpt step/hello-mnist step/mlp-256 step/mlp-1024"
+filters="step/hello-gpt step/hello-mnist step/mlp-256 step/mlp-1024 orthogonalize/six-step"
 run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

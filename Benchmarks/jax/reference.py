@@ -5,7 +5,7 @@ loss, momentum, per-atom dualize targets and six-step Newton–Schulz as swift-m
 XLA computation per step (forward + backward + momentum + dualize + update), run on the CPU.
 
     python3 -m venv /tmp/jaxvenv && /tmp/jaxvenv/bin/pip install jax
-    /tmp/jaxvenv/bin/python Benchmarks/jax/reference.py [--threads 1|2] [gpt] [mlp]
+    /tmp/jaxvenv/bin/python Benchmarks/jax/reference.py [--threads 1|2] [gpt] [mlp] [ortho]
 
 Output lines mirror modula-bench's: `bench jax/step/<name> <shape> key=value …`. `--threads 1` pins the
 process to one CPU and turns off XLA's multithreaded Eigen before JAX is imported.
@@ -20,7 +20,7 @@ import time
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=0, help="1: one CPU; 0: JAX's default")
 parser.add_argument("--seconds", type=float, default=4.0, help="time budget per benchmark")
-parser.add_argument("what", nargs="*", default=["gpt", "mlp"])
+parser.add_argument("what", nargs="*", default=["gpt", "mlp", "ortho"])
 args = parser.parse_args()
 if args.threads == 1:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
@@ -194,6 +194,29 @@ def mlp_bench(width, batch, lr=0.1, name=None):
         report(f"jax/step/mlp-{width}", f"batch={batch}", [("ms", f"{sec * 1e3:.3f}"), ("threads", THREADS)])
 
 
+# MARK: - Six-step Newton–Schulz alone (modula-bench orthogonalize/six-step)
+
+def ortho_bench(rows, cols):
+    """The jitted six-step iteration on one Float matrix (XLA fuses the scalings; it has no SYRK)."""
+    g = jax.random.normal(jax.random.PRNGKey(7), (rows, cols), jnp.float32)
+    f = jax.jit(orthogonalize)
+    jax.block_until_ready(f(g))
+    t0 = time.perf_counter()
+    jax.block_until_ready(f(g))
+    once = time.perf_counter() - t0
+    reps = max(5, min(100, int(args.seconds / max(once, 1e-6))))
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(g))
+        samples.append(time.perf_counter() - t0)
+    sec = statistics.median(samples)
+    m, n = min(rows, cols), max(rows, cols)
+    flops = len(SIX_STEP) * (2 * m * m * n + 2 * m * m * m + 2 * m * m * n)  # XXᵀ, A², (bA + cA²)X
+    report("jax/orthogonalize/six-step", f"{rows}x{cols}", [
+        ("ms", f"{sec * 1e3:.3f}"), ("gflops", f"{flops / sec / 1e9:.1f}"), ("threads", THREADS)])
+
+
 print(f"# jax {jax.__version__} on {jax.devices()[0].platform}, threads={THREADS}", flush=True)
 if "gpt" in args.what:
     gpt_bench()
@@ -202,3 +225,6 @@ if "mlp" in args.what:
     for width in (256, 1024):
         for batch in (128, 1024):
             mlp_bench(width, batch)
+if "ortho" in args.what:
+    for rows, cols in ((256, 256), (1024, 1024), (1024, 4096), (4096, 1024)):
+        ortho_bench(rows, cols)

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -464,91 +465,27 @@ func transposeKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ rows: Int, _ cols
 
 // MARK: - Float
 
-// MARK: - Float exp and tanh without libm calls
-//
-// A call to `expf`/`tanhf` per element cannot be vectorized and costs 5–40 ns; these branch-free forms
-// vectorize (4 lanes on the SSE2 baseline) and stay within about 2 ulp of the correctly rounded result
-// (checked against Double in the tests). Polynomials from Cephes (S. L. Moshier, `expf.c`, `tanhf.c`).
+// Float's transcendental maps (exp, tanh, the logistic, GELU, softmax) run in the CKernels C target:
+// compiled for AVX-512, AVX2+FMA and the baseline and chosen at run time, 8 or 16 lanes wide where Swift's
+// baseline (SSE2) gives 4. Branch-free Cephes polynomials, within about 2 ulp (checked against Double in
+// the tests).
 
-/// eˣ for Float, vectorizable. Results below the smallest normal Float (x < −87.3365) are flushed to 0.
-@inlinable @inline(__always)
-func vectorExp(_ v: Float) -> Float {
-    // eˣ = 2ⁿ · eʳ with n = round(x / ln 2) and |r| ≤ ln 2 / 2.
-    let x = Swift.min(Swift.max(v, -88), 89)  // NaN passes through
-    let shifted = x * 1.442_695_04 + 12_582_912  // + 1.5·2²³ rounds to an integer held in the low mantissa bits
-    let n = shifted - 12_582_912
-    let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4  // Cody–Waite: ln 2 = 0.693359375 − 2.12194440e-4
-    var p: Float = 1.987_569_15e-4
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    let er = p * (r * r) + r + 1
-    // 2ⁿ as two factors so that n = 128 (x up to ln FLT_MAX) is representable; larger x overflows to +inf.
-    let ni = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
-    let half = ni &>> 1
-    let s1 = Float(bitPattern: UInt32(bitPattern: (half &+ 127) &<< 23))
-    let s2 = Float(bitPattern: UInt32(bitPattern: (ni &- half &+ 127) &<< 23))
-    let y = er * s1 * s2
-    return v < -87.336_55 ? 0 : y  // ln(leastNormalMagnitude) = −87.336545
-}
-
-/// eˣ for Float on |x| ≤ 80 (larger magnitudes are clamped), vectorizable: `vectorExp` without its
-/// range handling (one power-of-two factor, no final test), for the logistic function, where the
-/// clamp changes nothing that survives rounding (σ(±80) is 1 and 1.8·10⁻³⁵).
-@inlinable @inline(__always)
-func boundedExp(_ v: Float) -> Float {
-    let x = Swift.min(Swift.max(v, -80), 80)  // NaN passes through
-    let shifted = x * 1.442_695_04 + 12_582_912
-    let n = shifted - 12_582_912
-    let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
-    var p: Float = 1.987_569_15e-4
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    let er = p * (r * r) + r + 1
-    let ni = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000  // n ∈ [−116, 116]: a normal 2ⁿ
-    return er * Float(bitPattern: UInt32(bitPattern: (ni &+ 127) &<< 23))
-}
-
-/// tanh for Float, vectorizable.
-@inlinable @inline(__always)
-func vectorTanh(_ v: Float) -> Float {
-    let a = Swift.abs(v)
-    // |x| ≥ 0.625: 1 − 2 / (e²ˣ + 1) (no cancellation there); e²ˣ = inf gives exactly 1.
-    let large = 1 - 2 / (vectorExp(2 * a) + 1)
-    // |x| < 0.625: x + x³·P(x²).
-    let z = v * v
-    var p: Float = -5.704_988_72e-3
-    p = p * z + 2.063_908_87e-2
-    p = p * z - 5.373_971_55e-2
-    p = p * z + 1.333_144_22e-1
-    p = p * z - 3.333_328_19e-1
-    let small = p * z * v + v
-    return a < 0.625 ? small : (v < 0 ? -large : large)
-}
+/// The instruction set that Float's transcendental kernels (exp, tanh, the logistic function, GELU and
+/// softmax) use on this CPU: `"avx512"`, `"avx2"` (with FMA) or `"baseline"`, chosen once per process.
+public var floatKernelInstructionSet: String { String(cString: modula_kernels_isa()) }
 
 extension Float: TensorScalar {
     public static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         // GELU's ½(1 + tanh z) is σ(2z) = 1/(1 + e^(−2z)): one exponential and one division, and
         // ½(1 − tanh² z) = 2σ(1 − σ) for its derivative (the same functions, fewer operations).
-        let c0 = Float(geluC0), c1 = Float(geluC1)
         inChunks(n, op.isCheap ? cheapChunk : costlyChunk) { i, n in
             let x = x + i, y = y + i
             switch op {
-            case .exp: mapKernel(x, y, n) { vectorExp($0) }
-            case .tanh: mapKernel(x, y, n) { vectorTanh($0) }
-            case .sigmoid: mapKernel(x, y, n) { 1 / (1 + vectorExp(-$0)) }
-            case .gelu:
-                mapKernel(x, y, n) { v in v / (1 + vectorExp(-2 * c0 * (v + c1 * v * v * v))) }
-            case .geluDerivative:
-                mapKernel(x, y, n) { v in
-                    let s = 1 / (1 + vectorExp(-2 * c0 * (v + c1 * v * v * v)))
-                    return s + 2 * v * s * (1 - s) * c0 * (1 + 3 * c1 * v * v)
-                }
+            case .exp: modula_f32_exp(x, y, n)
+            case .tanh: modula_f32_tanh(x, y, n)
+            case .sigmoid: modula_f32_sigmoid(x, y, n)
+            case .gelu: modula_f32_gelu(x, y, n)
+            case .geluDerivative: modula_f32_gelu_derivative(x, y, n)
             default: unaryKernel(op, x, y, n)
             }
         }
@@ -583,7 +520,7 @@ extension Float: TensorScalar {
     public static func softmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, length: Int) {
         // exp(x − max) ≤ 1; masked (−∞) entries give exactly 0.
         inChunks(rows, Swift.max(1, costlyChunk / Swift.max(length, 1))) { r0, count in
-            softmaxLoop(x + r0 * length, y + r0 * length, count, length) { vectorExp($0) }
+            modula_f32_softmax_rows(x + r0 * length, y + r0 * length, count, length)
         }
     }
     public static func softmaxPullbackRows(
@@ -600,7 +537,7 @@ extension Float: TensorScalar {
     public static func gelu(
         _ x: UnsafePointer<Float>, scale: Float, cotangent g: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int
     ) {
-        inChunks(n, costlyChunk) { i, n in geluLoop(x + i, scale, g.map { $0 + i }, y + i, n) { 1 / (1 + boundedExp(-$0)) } }
+        inChunks(n, costlyChunk) { i, n in modula_f32_gelu_scaled(x + i, scale, g.map { $0 + i }, y + i, n) }
     }
     public static func rotateHalves(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, half: Int,

@@ -100,7 +100,7 @@ struct FusedKernelTests {
 
     @Test("kernels give the same result in place as into fresh memory")
     func inPlaceKernels() {
-        for n in [1, 5, 8, 37] {
+        for n in [1, 5, 8, 37, 100] {  // 100: whole 8- and 16-lane vectors and a tail
             let x = randn([n], seed: UInt64(10 + n), as: Float.self), y = randn([n], seed: UInt64(20 + n), as: Float.self)
             for op in [UnaryOp.exp, .tanh, .sigmoid, .gelu, .geluDerivative, .relu, .neg, .square, .abs] {
                 let fresh = x.map(op)
@@ -122,7 +122,48 @@ struct FusedKernelTests {
             var scaled = x
             scaled.scaleInPlace(by: 3, adding: -1)
             #expect(scaled.scalars == x.affine(3, -1).scalars)
+            // Fused GELU and its pullback written over the input or over the cotangent; softmax rows in place.
+            var fresh = x, overX = x, overG = y
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeBufferPointer { gp in
+                    fresh.withUnsafeMutableBufferPointer { Float.gelu(xp.baseAddress!, scale: 0.7, cotangent: gp.baseAddress!, $0.baseAddress!, n) }
+                    overG.withUnsafeMutableBufferPointer { Float.gelu(xp.baseAddress!, scale: 0.7, cotangent: $0.baseAddress!, $0.baseAddress!, n) }
+                }
+            }
+            y.withUnsafeBufferPointer { gp in
+                overX.withUnsafeMutableBufferPointer { Float.gelu($0.baseAddress!, scale: 0.7, cotangent: gp.baseAddress!, $0.baseAddress!, n) }
+            }
+            #expect(overX.scalars == fresh.scalars && overG.scalars == fresh.scalars, "gelu pullback, n \(n)")
+            let soft = x.reshaped([1, n]).softmax()
+            var softInPlace = x
+            softInPlace.withUnsafeMutableBufferPointer { Float.softmaxRows($0.baseAddress!, $0.baseAddress!, rows: 1, length: n) }
+            #expect(softInPlace.scalars == soft.scalars, "softmax, n \(n)")
         }
+    }
+
+    @Test("Float's transcendental kernels use AVX2 or AVX-512 when the CPU has them")
+    func kernelDispatch() throws {
+        #expect(["avx512", "avx2", "baseline"].contains(floatKernelInstructionSet))
+        #if arch(x86_64) && os(Linux)
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        if flags.isSuperset(of: ["avx512f", "avx512dq"]) {
+            #expect(floatKernelInstructionSet == "avx512")
+        } else if flags.isSuperset(of: ["avx2", "fma"]) {
+            #expect(floatKernelInstructionSet == "avx2")
+        } else {
+            #expect(floatKernelInstructionSet == "baseline")
+        }
+        #endif
+    }
+
+    @Test("softmax gives exact zeros at −∞ and a row of NaN when every entry is −∞")
+    func softmaxMasked() {
+        let x = Tensor<Float>(shape: [2, 20], scalars: (0..<40).map { i in i % 20 > 12 || i >= 20 ? -.infinity : Float(i % 7) })
+        let s = x.softmax().scalars
+        #expect(s[13..<20].allSatisfy { $0 == 0 })
+        #expect(abs(s[0..<20].reduce(0, +) - 1) < 1e-6)
+        #expect(s[20..<40].allSatisfy { $0.isNaN })
     }
 
     @Test("gradients of an input used many times add up, in place or not, without touching shared cotangents")

@@ -1,5 +1,5 @@
 import Testing
-import Modula
+@testable import Modula
 
 // Orthogonalizers against the exact polar factor (LAPACK SVD), on Float and Double.
 // Every input is seeded, so the measured numbers recorded next to each bound are reproducible.
@@ -177,6 +177,18 @@ struct OrthogonalizerTests {
             let error = (o - expected).frobeniusNormValue / expected.frobeniusNormValue
             #expect(error < 1e-12, "\(method.name) with \(method.schedule.count) steps on \(shape): \(error)")
         }
+    }
+
+    @Test("updating X in place, panel by panel, gives the whole-matrix update", arguments: [(40, 300), (300, 40), (96, 96)])
+    func panelUpdate(shape: (Int, Int)) {
+        var rng = RandomGenerator(seed: 11)
+        let g = Tensor<Double>.randomNormal([shape.0, shape.1], using: &rng)
+        let schedule = SixStepNewtonSchulz().schedule
+        let whole = QuinticIteration.run(g, schedule: schedule, safety: 1, panelElements: 1 << 40)
+        // 1024 elements: at least 64 columns (rows when tall) per panel: 64, 64, 64, 64, 44 or 48, 48.
+        let panels = QuinticIteration.run(g, schedule: schedule, safety: 1, panelElements: 1 << 10)
+        let d = (panels - whole).frobeniusNormValue / whole.frobeniusNormValue
+        #expect(d < 1e-13, "\(shape): \(d)")
     }
 
     @Test("orthogonalizing the transpose gives the transpose", arguments: Precision.allCases)
