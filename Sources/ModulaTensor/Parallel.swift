@@ -255,7 +255,10 @@ func splitGEMM<T>(
 /// `body(start, count)` over `0..<n`, in two halves on two threads when `n ≥ threshold`.
 @inline(__always)
 func inChunks(_ n: Int, _ threshold: Int, _ body: (Int, Int) -> Void) {
-    guard n >= threshold, ThreadPolicy.threads > 1 else { return body(0, n) }
-    let h = (n / 2 + 15) & ~15
+    guard n >= threshold, n >= 2, ThreadPolicy.threads > 1 else { return body(0, n) }
+    // Halves on a 16-element boundary when there is room (whole vectors in each), else plain halves:
+    // rounding up a small n (3 image channels, say) would leave the second half a negative count.
+    let aligned = (n / 2 + 15) & ~15
+    let h = aligned < n ? aligned : n / 2
     parallelForEach(2) { part in part == 0 ? body(0, h) : body(h, n - h) }
 }

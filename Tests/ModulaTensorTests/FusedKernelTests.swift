@@ -70,15 +70,31 @@ struct FusedKernelTests {
     func patches(_ kp: (Int, Int)) {
         let (k, p) = kp
         let x = randn([2, 3, 4, 5], seed: 50, as: Double.self)
-        let ho = 4 + 2 * p - k + 1, wo = 5 + 2 * p - k + 1
-        let cols = x.patches(kernel: k, padding: p)
-        #expect(cols.shape == [3 * k * k, 2 * ho * wo])
-        for c in 0..<3 { for di in 0..<k { for dj in 0..<k { for b in 0..<2 { for i in 0..<ho { for j in 0..<wo {
-            let (yy, xx) = (i + di - p, j + dj - p)
-            let expected = yy >= 0 && yy < 4 && xx >= 0 && xx < 5 ? x[b, c, yy, xx] : 0
-            #expect(cols[(c * k + di) * k + dj, (b * ho + i) * wo + j] == expected)
-        } } } } } }
+        expectIm2col(x, kernel: k, padding: p)
         expectGradient(at: [x]) { $0[0].patches(kernel: k, padding: p) }
+    }
+
+    @Test("patches of a batch large enough to be split between threads, with fewer channels than threads' vector width")
+    func patchesSplit() {
+        // 32 RGB images of 16×16 with a 3×3 kernel: the copy is split by channel, three channels in two parts.
+        expectIm2col(randn([32, 3, 16, 16], seed: 51, as: Float.self), kernel: 3, padding: 1)
+        expectIm2col(randn([64, 1, 12, 12], seed: 52, as: Float.self), kernel: 3, padding: 0)
+    }
+
+    /// `x.patches(kernel:padding:)` against im2col written out element by element.
+    func expectIm2col<T: TensorScalar>(_ x: Tensor<T>, kernel k: Int, padding p: Int) {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let ho = h + 2 * p - k + 1, wo = w + 2 * p - k + 1
+        let cols = x.patches(kernel: k, padding: p)
+        #expect(cols.shape == [c * k * k, n * ho * wo])
+        let xs = x.scalars, got = cols.scalars
+        var wrong = 0
+        for ch in 0..<c { for di in 0..<k { for dj in 0..<k { for b in 0..<n { for i in 0..<ho { for j in 0..<wo {
+            let (yy, xx) = (i + di - p, j + dj - p)
+            let expected = yy >= 0 && yy < h && xx >= 0 && xx < w ? xs[((b * c + ch) * h + yy) * w + xx] : 0
+            if got[((ch * k + di) * k + dj) * (n * ho * wo) + (b * ho + i) * wo + j] != expected { wrong += 1 }
+        } } } } } }
+        #expect(wrong == 0, "\(x.shape), kernel \(k), padding \(p): \(wrong) wrong entries")
     }
 
     @Test("isFinite finds one NaN or infinity anywhere, also past a block boundary and in the tail")

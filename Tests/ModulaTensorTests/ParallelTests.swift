@@ -26,6 +26,20 @@ struct ParallelTests {
         parallelForEach(0) { _ in Issue.record("no iteration expected") }
     }
 
+    @Test("inChunks covers 0..<n exactly once for every n, also for fewer elements than a vector")
+    func chunksCoverEverything() {
+        for n in 0..<70 {
+            var seen = [Int](repeating: 0, count: n)
+            seen.withUnsafeMutableBufferPointer { cells in
+                inChunks(n, 1) { start, count in
+                    #expect(count >= 0 && start >= 0 && start + count <= n, "n \(n): chunk \(start), \(count)")
+                    if count > 0 { for i in start..<Swift.min(start + count, n) { cells[i] += 1 } }
+                }
+            }
+            #expect(seen.allSatisfy { $0 == 1 }, "n \(n): \(seen)")
+        }
+    }
+
     @Test("parallelMap keeps the order of its results")
     func mapOrder() {
         #expect(parallelMap(100) { $0 * $0 } == (0..<100).map { $0 * $0 })

@@ -40,12 +40,13 @@ public struct QuinticStep: Sendable, Hashable, CustomStringConvertible {
 ///
 /// The iteration works on the orientation with the smaller Gram matrix: for an m×n input with
 /// k = min(m, n) and L = max(m, n), each step issues one SYRK for the Gram matrix A (k²L FLOPs),
-/// one SYRK for `b·A + c·A²` (k³ FLOPs, as A is symmetric) and one SYMM/GEMM for the update
-/// (2k²L FLOPs): 3k²L + k³ FLOPs, 4n³ for a square matrix (a plain GEMM version issues 6n³).
-/// X, two k×k work matrices and one panel are allocated once per call and reused by every step: a large
-/// X is updated in place, one panel of 2²⁰ elements' worth of columns (rows when tall) at a time. On a 1024×1024 Float matrix
-/// with 2 OpenBLAS threads one step took 33–38 ms here (112–129 GFLOP/s effective), 2.2–2.6× one
-/// 1024³ SGEMM (15 ms); the step costs within noise of its three BLAS calls alone.
+/// one SYRK for `B = b·A + c·A²` (k³ FLOPs, as A is symmetric) and one SYMM/GEMM for X ← a·X + B·X
+/// (2k²L FLOPs): 3k²L + k³ FLOPs, 4n³ for a square matrix (a plain GEMM version issues 6n³). Besides
+/// the BLAS calls a step makes one pass over A (mirroring its triangle and copying it into B, on all
+/// threads when large) and one over X (adding a·X).
+/// X, two k×k work matrices and T are allocated once per call and reused by every step; a large X is
+/// updated in place, one panel of 2²⁰ elements' worth of columns (rows when tall) at a time, so that T
+/// holds one panel. Measured speeds are in the README (`modula-bench orthogonalize/…`).
 public protocol PolynomialOrthogonalizer: Orthogonalizer {
     /// The steps, in the order they are applied.
     var schedule: [QuinticStep] { get }
@@ -87,7 +88,6 @@ enum QuinticIteration {
         // Wide (m ≤ n): A = X Xᵀ (m×m), X ← a X + B X.  Tall: A = Xᵀ X (n×n), X ← a X + X B.
         let wide = m <= n
         let k = wide ? m : n, long = wide ? n : m
-        let count = m * n
         let largest = g.withUnsafeBufferPointer { MatrixScaling.largestMagnitude($0) }
         guard let largest else { return Tensor(repeating: .nan, shape: g.shape) }
         if largest == 0 { return .zeros(g.shape) }
@@ -120,11 +120,13 @@ enum QuinticIteration {
                         let A = ab.baseAddress!, B = bb.baseAddress!
                         for step in schedule {
                             let (a, b, c) = (S(step.a), S(step.b), S(step.c))
-                            // A = X Xᵀ or Xᵀ X (upper triangle), then mirrored: SYRK reads A as a general matrix.
+                            // A = X Xᵀ or Xᵀ X (upper triangle), then mirrored (SYRK below reads A as a general
+                            // matrix), in the same pass copying A's upper triangle into B.
                             S.syrk(trans: !wide, n: k, k: long, alpha: 1, a: cur, lda: n, beta: 0, c: A, ldc: k)
-                            mirrorUpper(A, k)
-                            // B = b·A + c·A², with A² = A Aᵀ by SYRK (upper triangle).
-                            B.update(from: A, count: k * k)
+                            mirrorUpper(A, k, copyingUpperTo: B)
+                            // B = b·A + c·A², with A² = A Aᵀ by SYRK (upper triangle). (Folding a·I into B would
+                            // save the a·X pass below, but in Float it lets rounding grow in the null space of
+                            // rank-deficient inputs: 2.6e-3 instead of under 2e-3 after ten quintic steps.)
                             S.syrk(trans: false, n: k, k: k, alpha: c, a: A, lda: k, beta: b, c: B, ldc: k)
                             // BLAS SYMM with B on the right is not wrapped: the tall case uses GEMM on the full B.
                             if !wide { mirrorUpper(B, k) }
@@ -135,7 +137,7 @@ enum QuinticIteration {
                                     S.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
                                            a: cur, lda: n, b: B, ldb: k, beta: 0, c: next, ldc: n)
                                 }
-                                S.axpy(count, a, cur, next)  // next += a·X
+                                S.axpy(m * n, a, cur, next)  // next += a·X
                                 swap(&cur, &next)
                                 continue
                             }
@@ -172,12 +174,17 @@ enum QuinticIteration {
     /// but cost speed: with 2¹⁸ elements, 1024² took 5–25 % longer here (SYMM on 256-column panels).
     static let panelElements = 1 << 20
 
-    /// Copies the upper triangle of a k×k row-major matrix into its lower triangle, in cache-sized tiles.
-    static func mirrorUpper<S: TensorScalar>(_ p: UnsafeMutablePointer<S>, _ k: Int) {
+    /// Copies the upper triangle of a k×k row-major matrix into its lower triangle, in cache-sized tiles,
+    /// and, when `upper` is given, the upper triangle (with the diagonal) into that matrix too. Large
+    /// matrices are done in bands of rows on all threads (bands write only their own rows' lower parts
+    /// and read only upper parts, which nobody writes).
+    static func mirrorUpper<S: TensorScalar>(
+        _ p: UnsafeMutablePointer<S>, _ k: Int, copyingUpperTo upper: UnsafeMutablePointer<S>? = nil
+    ) {
         let tile = 32
-        var i0 = 0
-        while i0 < k {
-            let i1 = Swift.min(i0 + tile, k)
+        let bands = (k + tile - 1) / tile
+        func band(_ t: Int) {
+            let i0 = t * tile, i1 = Swift.min(i0 + tile, k)
             var j0 = 0
             while j0 <= i0 {
                 let j1 = Swift.min(j0 + tile, k)
@@ -187,7 +194,14 @@ enum QuinticIteration {
                 }
                 j0 += tile
             }
-            i0 += tile
+            if let upper {
+                for i in i0..<i1 { (upper + i * k + i).update(from: p + i * k + i, count: k - i) }
+            }
+        }
+        if k >= 256 {
+            parallelForEach(bands, band)
+        } else {
+            for t in 0..<bands { band(t) }
         }
     }
 }
