@@ -1,5 +1,6 @@
 #!/bin/bash
-# Times the same training steps in swift-modula (modula-bench step/…) and in JAX (reference.py) in one
+# Times the same training steps (and the six-step orthogonalization alone) in swift-modula (modula-bench
+# step/…, orthogonalize/six-step) and in JAX (reference.py) in one
 # session, alternating the two for several rounds, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
 # for both, and prints per-round lines and the ratios.
 #

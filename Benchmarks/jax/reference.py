@@ -7,7 +7,8 @@ XLA computation per step (forward + backward + momentum + dualize + update), run
     python3 -m venv /tmp/jaxvenv && /tmp/jaxvenv/bin/pip install jax
     /tmp/jaxvenv/bin/python Benchmarks/jax/reference.py [--threads 1|2] [gpt] [mlp] [ortho]
 
-Output lines mirror modula-bench's: `bench jax/step/<name> <shape> key=value …`. `--threads 1` pins the
+Output lines mirror modula-bench's: `bench jax/step/<name> <shape> key=value …`, and for `ortho` (the jitted
+six-step iteration alone, as in `modula-bench orthogonalize/six-step`) `bench jax/orthogonalize/six-step …`. `--threads 1` pins the
 process to one CPU and turns off XLA's multithreaded Eigen before JAX is imported.
 """
 import argparse

@@ -203,6 +203,9 @@ func selected(_ name: String, _ filters: [String]) -> Bool {
 
 let filters = Array(CommandLine.arguments.dropFirst())
 let start = now()
+// Environment first, so that figures from different machines or settings are not compared by mistake.
+let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "unset"
+print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(blasThreads()), OPENBLAS_CORETYPE: \(coreType)")
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
