@@ -561,18 +561,25 @@ extension Float: TensorScalar {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if shouldSplit(n * n * k / 2) && n >= 64 {
-            // Upper triangle in three blocks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ (SYRK) on one thread,
-            // C₁₂ = A₁A₂ᵀ (GEMM, as many multiply–adds as both) on the other.
+            // Upper triangle in blocks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ by SYRK, and C₁₂ = A₁A₂ᵀ by GEMM (as many
+            // multiply–adds as both) in two column halves: four tasks of about equal work, so that the
+            // thread whose kernel runs faster takes up the slack.
             let h = (n / 2 + 7) & ~7
             let a2 = t ? a + h : a + h * lda
-            parallelForEach(2) { part in
-                if part == 0 {
-                    cblas_sgemm(CblasRowMajor, trans(t), trans(!t), Int32(h), Int32(n - h), Int32(k), alpha,
-                                a, Int32(lda), a2, Int32(lda), beta, c + h, Int32(ldc))
-                } else {
+            let w = ((n - h) / 2 + 7) & ~7
+            parallelForEach(4) { part in
+                switch part {
+                case 0:
                     cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(h), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+                case 1:
                     cblas_ssyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n - h), Int32(k), alpha, a2, Int32(lda), beta,
                                 c + h * ldc + h, Int32(ldc))
+                default:
+                    let (c0, cols) = part == 2 ? (0, w) : (w, n - h - w)
+                    if cols > 0 {
+                        cblas_sgemm(CblasRowMajor, trans(t), trans(!t), Int32(h), Int32(cols), Int32(k), alpha,
+                                    a, Int32(lda), t ? a2 + c0 : a2 + c0 * lda, Int32(lda), beta, c + h + c0, Int32(ldc))
+                    }
                 }
             }
             return
@@ -712,18 +719,25 @@ extension Double: TensorScalar {
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
         if shouldSplit(n * n * k / 2) && n >= 64 {
-            // Upper triangle in three blocks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ (SYRK) on one thread,
-            // C₁₂ = A₁A₂ᵀ (GEMM, as many multiply–adds as both) on the other.
+            // Upper triangle in blocks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ by SYRK, and C₁₂ = A₁A₂ᵀ by GEMM (as many
+            // multiply–adds as both) in two column halves: four tasks of about equal work, so that the
+            // thread whose kernel runs faster takes up the slack.
             let h = (n / 2 + 7) & ~7
             let a2 = t ? a + h : a + h * lda
-            parallelForEach(2) { part in
-                if part == 0 {
-                    cblas_dgemm(CblasRowMajor, trans(t), trans(!t), Int32(h), Int32(n - h), Int32(k), alpha,
-                                a, Int32(lda), a2, Int32(lda), beta, c + h, Int32(ldc))
-                } else {
+            let w = ((n - h) / 2 + 7) & ~7
+            parallelForEach(4) { part in
+                switch part {
+                case 0:
                     cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(h), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+                case 1:
                     cblas_dsyrk(CblasRowMajor, CblasUpper, trans(t), Int32(n - h), Int32(k), alpha, a2, Int32(lda), beta,
                                 c + h * ldc + h, Int32(ldc))
+                default:
+                    let (c0, cols) = part == 2 ? (0, w) : (w, n - h - w)
+                    if cols > 0 {
+                        cblas_dgemm(CblasRowMajor, trans(t), trans(!t), Int32(h), Int32(cols), Int32(k), alpha,
+                                    a, Int32(lda), t ? a2 + c0 : a2 + c0 * lda, Int32(lda), beta, c + h + c0, Int32(ldc))
+                    }
                 }
             }
             return

@@ -66,10 +66,11 @@ struct ParallelTests {
         expectClose(a.matmul(b, transposeB: true), naiveMatmul(a, b, transposeA: false, transposeB: true), tolerance: 1e-4)
     }
 
-    @Test("SYRK split into three blocks and SYMM split into two equal the general products")
+    @Test("SYRK split into four blocks and SYMM split into two equal the general products")
     func splitSymmetric() {
         for transpose in [false, true] {
-            let x = randn([200, 120], seed: 3, as: Float.self)  // Gram 200×200 (k 120) or 120×120 (k 200)
+            // Gram 240×240 (k 200) or 200×200 (k 240): both split; C₁₂'s columns in parts of 64 and 56, or 48 and 48.
+            let x = randn([240, 200], seed: 3, as: Float.self)
             let full = transpose ? x.matmul(x, transposeA: true) : x.matmul(x, transposeB: true)
             expectClose(x.gram(transpose: transpose), full, tolerance: 1e-4)
         }
