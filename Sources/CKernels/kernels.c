@@ -1,6 +1,6 @@
 // Float transcendental kernels, one copy per instruction set, dispatched once per process.
-// See include/CKernels.h. Polynomials: Cephes (S. L. Moshier), expf.c and tanhf.c, as in the
-// Swift kernels of TensorScalar.swift.
+// See include/CKernels.h. Polynomials: Cephes (S. L. Moshier), expf.c and tanhf.c. (Double keeps its
+// Swift kernels over libm in TensorScalar.swift.)
 #include "CKernels.h"
 
 #include <stdint.h>
