@@ -13,6 +13,11 @@
 //   bytes written, counted the same way for both).
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
 //   `valueWithGradient`, and the fraction of that time spent in the same GEMMs called directly.
+//
+// The raw `cblas_sgemm` baselines run on OpenBLAS's own threads, which keep spinning after each call
+// (for 2²⁸ cycles by default) and then compete with the tensor layer's threads in the interleaved
+// repetitions: `matmul` at 1024³ and `blas_fraction` on two threads scatter down to about 0.55 because of
+// it. `OPENBLAS_THREAD_TIMEOUT=4` in the environment makes those workers sleep at once.
 import CBLAS
 import ModulaTensor
 #if canImport(Glibc)
