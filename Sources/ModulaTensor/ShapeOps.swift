@@ -40,7 +40,12 @@ extension Tensor {
             var index = [Int](repeating: 0, count: rank - 1)
             var off = 0
             for row in 0..<(out.count / inner) {
-                Scalar.stridedCopy(p + off, si, q + row * inner, inner)
+                // The last axis kept in place (attention heads: [b, t, h, d] → [b, h, t, d]): contiguous runs.
+                if si == 1 {
+                    (q + row * inner).update(from: p + off, count: inner)
+                } else {
+                    Scalar.stridedCopy(p + off, si, q + row * inner, inner)
+                }
                 var axis = rank - 2
                 while axis >= 0 {
                     index[axis] += 1; off += st[axis]
