@@ -246,6 +246,47 @@ func splitGEMM<T>(
     }
 }
 
+/// The upper triangle of a SYRK `C = op(A)·op(A)ᵀ` (n×n, inner dimension k) on single-threaded OpenBLAS.
+/// Large ones run as four tasks: C₁₁ = A₁A₁ᵀ and C₂₂ = A₂A₂ᵀ by `syrk(n, a, c)`, and C₁₂ = A₁A₂ᵀ (as many
+/// multiply–adds as both) by `gemm(m, n, a, b, c)` in two column halves, so that whichever thread's kernel
+/// runs faster takes up the slack. `t` says whether A is stored k×n (Aᵀ·A) rather than n×k (A·Aᵀ).
+@inline(__always)
+func splitSYRK<T>(
+    _ t: Bool, _ n: Int, _ k: Int, _ a: UnsafePointer<T>, _ lda: Int, _ c: UnsafeMutablePointer<T>, _ ldc: Int,
+    _ syrk: (_ n: Int, _ a: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) -> Void,
+    gemm: (_ m: Int, _ n: Int, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) -> Void
+) {
+    guard shouldSplit(n * n * k / 2) && n >= 64 else {
+        return ThreadPolicy.singleThreadedBLAS { syrk(n, a, c) }
+    }
+    let h = (n / 2 + 7) & ~7
+    let a2 = t ? a + h : a + h * lda  // the second block of rows (columns when t)
+    let w = ((n - h) / 2 + 7) & ~7
+    parallelForEach(4) { part in
+        switch part {
+        case 0: syrk(h, a, c)
+        case 1: syrk(n - h, a2, c + h * ldc + h)
+        default:
+            let (c0, cols) = part == 2 ? (0, w) : (w, n - h - w)
+            if cols > 0 { gemm(h, cols, a, t ? a2 + c0 : a2 + c0 * lda, c + h + c0) }
+        }
+    }
+}
+
+/// A left-side SYMM `C = A·B` (A m×m symmetric, B and C m×n) on single-threaded OpenBLAS, large ones with
+/// the columns of B and C in two halves: `call(n, b, c)` per half.
+@inline(__always)
+func splitSYMM<T>(
+    _ m: Int, _ n: Int, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>,
+    _ call: (_ n: Int, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) -> Void
+) {
+    guard shouldSplit(m * m * n) && n >= 64 else {
+        return ThreadPolicy.singleThreadedBLAS { call(n, b, c) }
+    }
+    let h = (n / 2 + 7) & ~7
+    parallelForEach(2) { part in part == 0 ? call(h, b, c) : call(n - h, b + h, c + h) }
+}
+
 // MARK: - Elementwise kernels in two halves
 
 /// Elementwise maps over at least this many elements run in two halves on two threads: memory-bound
