@@ -4,6 +4,8 @@
 #include "CKernels.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
@@ -161,11 +163,34 @@ static isa_t detect(void) {
     return ISA_BASE;
 }
 
+// MODULA_KERNELS=avx512|avx2|baseline forces a narrower instruction set than the CPU's best, so that the tests can
+// run every kernel path on one machine. A wider set than the CPU has, or a name not in that list, stops the process
+// with a message: running AVX-512 code on an AVX2-only CPU would die of an illegal instruction instead.
+static isa_t choose(void) {
+    isa_t best = detect();
+    const char *forced = getenv("MODULA_KERNELS");
+    if (forced == NULL || forced[0] == 0) return best;
+    isa_t want;
+    if (strcmp(forced, "avx512") == 0) want = ISA_AVX512;
+    else if (strcmp(forced, "avx2") == 0) want = ISA_AVX2;
+    else if (strcmp(forced, "baseline") == 0) want = ISA_BASE;
+    else {
+        fprintf(stderr, "MODULA_KERNELS=%s: expected avx512, avx2 or baseline\n", forced);
+        exit(2);
+    }
+    if (want > best) {
+        fprintf(stderr, "MODULA_KERNELS=%s: this CPU supports at most %s\n", forced,
+                best == ISA_AVX512 ? "avx512" : best == ISA_AVX2 ? "avx2" : "baseline");
+        exit(2);
+    }
+    return want;
+}
+
 static isa_t isa(void) {
     static int cached = -1;  // a benign race: every thread computes the same value
     int c = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (c < 0) {
-        c = (int)detect();
+        c = (int)choose();
         __atomic_store_n(&cached, c, __ATOMIC_RELAXED);
     }
     return (isa_t)c;

@@ -157,20 +157,27 @@ struct FusedKernelTests {
         }
     }
 
-    @Test("Float's transcendental kernels use AVX2 or AVX-512 when the CPU has them")
+    @Test("Float's transcendental kernels use the widest instruction set the CPU has, or the one MODULA_KERNELS names")
     func kernelDispatch() throws {
         #expect(["avx512", "avx2", "baseline"].contains(floatKernelInstructionSet))
         #if arch(x86_64) && os(Linux)
         let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
-        if flags.isSuperset(of: ["avx512f", "avx512dq"]) {
-            #expect(floatKernelInstructionSet == "avx512")
-        } else if flags.isSuperset(of: ["avx2", "fma"]) {
-            #expect(floatKernelInstructionSet == "avx2")
-        } else {
-            #expect(floatKernelInstructionSet == "baseline")
-        }
+        let best = flags.isSuperset(of: ["avx512f", "avx512dq"]) ? "avx512"
+            : flags.isSuperset(of: ["avx2", "fma"]) ? "avx2" : "baseline"
+        let forced = ProcessInfo.processInfo.environment["MODULA_KERNELS"] ?? ""
+        #expect(floatKernelInstructionSet == (forced.isEmpty ? best : forced))
         #endif
+    }
+
+    @Test("MODULA_KERNELS with a name that is not an instruction set stops with a message")
+    func kernelOverrideRejected() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            setenv("MODULA_KERNELS", "sse9", 1)
+            _ = Tensor<Float>.ones([4]).exp()
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("MODULA_KERNELS=sse9: expected avx512, avx2 or baseline"), "\(text)")
     }
 
     @Test("softmax gives exact zeros at −∞ and a row of NaN when every entry is −∞")

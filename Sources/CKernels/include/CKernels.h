@@ -27,7 +27,9 @@ void modula_f32_gelu_derivative(const float *x, float *y, long n);
 void modula_f32_gelu_scaled(const float *x, float scale, const float *g, float *y, long n);
 /// Softmax of each of `rows` contiguous rows of `length` elements; −∞ entries give exactly 0.
 void modula_f32_softmax_rows(const float *x, float *y, long rows, long length);
-/// The instruction set the kernels run with on this CPU: "avx512", "avx2" or "baseline".
+/// The instruction set the kernels run with: "avx512", "avx2" or "baseline" — the widest this CPU supports, or
+/// the narrower one named by the environment variable `MODULA_KERNELS` (a wider or unknown name stops the process
+/// with a message on the first kernel call).
 const char *modula_kernels_isa(void);
 
 #ifdef __cplusplus
