@@ -269,19 +269,26 @@ struct OrthogonalizerTests {
         #expect(d < 1e-13, "\(shape): \(d)")
     }
 
-    @Test("orthogonalizing the transpose gives the transpose", arguments: Precision.allCases)
-    func transposeEquivariance(precision: Precision) {
+    @Test("orthogonalizing the transpose gives the transpose, up to rounding", arguments: Precision.allCases)
+    func transposeEquivariance(precision: Precision) throws {
         var rng = RandomGenerator(seed: 3)
         let g = Tensor<Double>.randomNormal([40, 72], using: &rng)
+        let u = precision == .float ? Double(Float.ulpOfOne) / 2 : Double.ulpOfOne / 2
         for method in allOrthogonalizers {
+            // Both orientations run the same iteration on transposed data, so they differ by rounding only: at most
+            // twice the Frobenius allowance (times √r, as the error it bounds is relative to ‖UVᵀ‖_F = √r).
+            let tolerance = try (method as? any PolynomialOrthogonalizer).map { p in
+                let e = try ExactPrediction(p, g)
+                return 2 * e.frobeniusAllowance(unitRoundoff: u) * Double(e.rank).squareRoot()
+            } ?? 8 * 72 * u * 40.0.squareRoot()
+            let d: Double
             if precision == .float {
                 let gf = g.converted(to: Float.self)
-                let d = (method.orthogonalize(gf.transposed()) - method.orthogonalize(gf).transposed()).frobeniusNormValue
-                #expect(d < 1e-4, "\(method.name): \(d)")
+                d = Double((method.orthogonalize(gf.transposed()) - method.orthogonalize(gf).transposed()).frobeniusNormValue)
             } else {
-                let d = (method.orthogonalize(g.transposed()) - method.orthogonalize(g).transposed()).frobeniusNormValue
-                #expect(d < 1e-12, "\(method.name): \(d)")
+                d = (method.orthogonalize(g.transposed()) - method.orthogonalize(g).transposed()).frobeniusNormValue
             }
+            #expect(d <= tolerance, "\(method.name) \(precision): \(d) > \(tolerance)")
         }
     }
 
