@@ -45,6 +45,8 @@ public enum UpdateRule: Sendable {
     case adamThenDualize(beta1: Double, beta2: Double, epsilon: Double, layout: DualizationLayout)
     /// Stochastic gradient descent with (heavy-ball or Nesterov) momentum.
     case sgd(momentum: Double, nesterov: Bool)
+    /// Any ``OptimizerRule``: AdamW, ADOPT, LAMB, Sophia, Shampoo, Muon, Fromage, LARS, AGD, SGD or a user's own.
+    case rule(any OptimizerRule)
 }
 
 /// A set of weights that share an update rule, a learning-rate schedule and weight decay.
@@ -84,6 +86,8 @@ public struct OptimizerState<Scalar: TensorScalar>: Sendable, Codable, Equatable
     public var firstMoment: [Tensor<Scalar>] = []
     /// Second-moment buffers for Adam-type rules (empty until first used).
     public var secondMoment: [Tensor<Scalar>] = []
+    /// The named buffers of ``UpdateRule/rule(_:)`` groups, one dictionary per weight (empty until first used).
+    public var rules: [RuleState<Scalar>] = []
     /// The state before the first step.
     public init() {}
 }
@@ -109,15 +113,18 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public let groups: [ParameterGroup]
     /// The group index of each weight.
     public let assignment: [Int]
+    /// Each weight's role (input, hidden, output), from the module tree (see ``Module/roles(overrides:)``).
+    public let roles: [WeightRole]
     /// Everything remembered between steps (save and restore it to resume exactly).
     public var state = OptimizerState<Scalar>()
     private let atoms: [(name: String, atom: any Atom)]
 
     /// An optimizer for `module`; each weight joins the first group that selects it.
-    public init(module: any Module, groups: [ParameterGroup]) throws {
+    public init(module: any Module, groups: [ParameterGroup], roles overrides: [String: WeightRole] = [:]) throws {
         self.module = module
         self.groups = groups
         atoms = module.atoms
+        roles = module.roles(overrides: overrides)
         assignment = try atoms.map { a in
             guard let g = groups.firstIndex(where: { $0.selects(a.name, a.atom) }) else {
                 throw OptimizerError.unassigned(weight: a.name)
@@ -138,6 +145,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             case .dualized(let momentum, _, _, _): return momentum != .none
             case .sgd(let beta, _): return beta != 0
             case .adamW, .adamThenDualize: return true
+            case .rule: return false
             }
         }
     }
@@ -147,8 +155,30 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         groups[g].learningRate.rate(at: state.step) * groups[g].learningRateMultiplier
     }
 
+    /// Whether ``update(_:gradients:curvature:curvatureBatchSize:)`` needs a curvature sample this step
+    /// (Sophia's refresh steps): compute it with `sophiaCurvatureGradients` and pass it along.
+    public var needsCurvature: Bool {
+        groups.contains { g in
+            if case .rule(let r) = g.rule { return r.needsCurvature(atStep: state.step) }
+            return false
+        }
+    }
+
+    /// The rule context of weight `i` at the current step.
+    public func context(ofWeight i: Int) -> WeightContext {
+        let (fanIn, fanOut) = atoms[i].atom.fans
+        return WeightContext(name: atoms[i].name, atom: atoms[i].atom, role: roles[i], fanIn: fanIn, fanOut: fanOut,
+                             step: state.step, learningRate: learningRate(group: assignment[i]))
+    }
+
     /// Applies one step to `weights` given their `gradients`, then advances the step counter.
-    public mutating func update(_ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) throws {
+    ///
+    /// `curvature`, when a rule asks for it (``needsCurvature``), holds for every weight the gradient of the loss
+    /// at labels sampled from the model over `curvatureBatchSize` examples (Sophia's Gauss–Newton–Bartlett sample).
+    public mutating func update(
+        _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], curvature: [Tensor<Scalar>]? = nil,
+        curvatureBatchSize: Int = 1
+    ) throws {
         let n = atoms.count
         guard weights.count == n, gradients.count == n else {
             throw OptimizerError.wrongCount(expected: n, weights: weights.count, gradients: gradients.count)
@@ -162,6 +192,22 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         }
         if state.firstMoment.isEmpty && usesFirstMoment { state.firstMoment = gradients.map { Tensor.zeros($0.shape) } }
         let t = state.step
+        if state.rules.isEmpty { state.rules = Array(repeating: [:], count: n) }
+
+        // Rules: curvature samples and whole-network factors, before any weight moves.
+        var contexts = (0..<n).map { context(ofWeight: $0) }
+        for (gi, g) in groups.enumerated() {
+            guard case .rule(let r) = g.rule else { continue }
+            let members = (0..<n).filter { assignment[$0] == gi }
+            if r.needsCurvature(atStep: t) {
+                guard let curvature, curvature.count == n else {
+                    throw OptimizerError.needsCurvature(group: g.label, rule: r.name, step: t)
+                }
+                for i in members { r.observeCurvature(curvature[i], batchSize: curvatureBatchSize, state: &state.rules[i]) }
+            }
+            let factor = r.networkFactor(gradients: members.map { gradients[$0] }, contexts: members.map { contexts[$0] })
+            for i in members { contexts[i].networkFactor = factor }
+        }
 
         // Pass 1: per-weight directions from each group's rule (momentum, Adam moments).
         var direction = [Tensor<Scalar>?](repeating: nil, count: n)
@@ -173,6 +219,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                 direction[i] = applyMomentum(beta == 0 ? .none : (nesterov ? .nesterov(beta) : .ema(beta)), i, gradients[i], heavyBall: !nesterov)
             case .adamW(let b1, let b2, let eps), .adamThenDualize(let b1, let b2, let eps, _):
                 direction[i] = adamDirection(i, gradients[i], b1, b2, eps, t)
+            case .rule:
+                break
             }
         }
 
@@ -221,6 +269,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                 weights[i].addScaled(u, by: -eta)
             case .adamW, .sgd:
                 weights[i].addScaled(direction[i]!, by: -eta)
+            case .rule(let r):
+                r.update(&weights[i], gradient: gradients[i], state: &state.rules[i], context: contexts[i])
             }
         }
         state.step += 1
@@ -296,6 +346,8 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     case nonFinite(weight: String)
     /// A group's configuration cannot be honoured.
     case unsupported(group: String, reason: String)
+    /// A rule needs a curvature sample at this step and none (or one of the wrong length) was passed.
+    case needsCurvature(group: String, rule: String, step: Int)
 
     public var description: String {
         switch self {
@@ -305,6 +357,8 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
             return "optimizer: weight \(name) expects shape \(e), got weight \(w) and gradient \(g)"
         case .nonFinite(let w): return "optimizer: the gradient of \(w) contains NaN or infinity; no step was taken"
         case .unsupported(let g, let r): return "optimizer: group \(g): \(r)"
+        case .needsCurvature(let g, let r, let t):
+            return "optimizer: group \(g) (\(r)) needs a curvature sample at step \(t): pass update(…, curvature: sophiaCurvatureGradients(…)) whenever needsCurvature is true"
         }
     }
 }
