@@ -115,14 +115,25 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public let assignment: [Int]
     /// Each weight's role (input, hidden, output), from the module tree (see ``Module/roles(overrides:)``).
     public let roles: [WeightRole]
+    /// How ``UpdateRule/rule(_:)`` groups scale with width (standard, μP or modular).
+    public let parametrization: Parametrization
+    /// Each weight's multipliers under ``parametrization`` (used by ``UpdateRule/rule(_:)`` groups only).
+    public let scalings: [WeightScaling]
     /// Everything remembered between steps (save and restore it to resume exactly).
     public var state = OptimizerState<Scalar>()
     private let atoms: [(name: String, atom: any Atom)]
 
     /// An optimizer for `module`; each weight joins the first group that selects it.
-    public init(module: any Module, groups: [ParameterGroup], roles overrides: [String: WeightRole] = [:]) throws {
+    ///
+    /// `roles` overrides the derived role of weights by name; `parametrization` applies to the groups whose rule is
+    /// an ``OptimizerRule`` (initialize the weights with ``Parametrization/initialize(_:roles:using:)``).
+    public init(
+        module: any Module, groups: [ParameterGroup], roles overrides: [String: WeightRole] = [:],
+        parametrization: Parametrization = .standard
+    ) throws {
         self.module = module
         self.groups = groups
+        self.parametrization = parametrization
         atoms = module.atoms
         roles = module.roles(overrides: overrides)
         assignment = try atoms.map { a in
@@ -131,6 +142,11 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             }
             return g
         }
+        let rules: [(any OptimizerRule)?] = assignment.map { g in
+            if case .rule(let r) = groups[g].rule { return r }
+            return nil
+        }
+        scalings = try parametrization.scalings(of: module, rules: rules, roles: roles)
         for g in groups {
             if case .dualized(_, .modular, .matrix, _) = g.rule {
                 throw OptimizerError.unsupported(group: g.label, reason: "a modular layout dualizes with each atom's own norm; use norm: .atom, or layout: .perAtom with a matrix norm")
@@ -167,8 +183,24 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     /// The rule context of weight `i` at the current step.
     public func context(ofWeight i: Int) -> WeightContext {
         let (fanIn, fanOut) = atoms[i].atom.fans
-        return WeightContext(name: atoms[i].name, atom: atoms[i].atom, role: roles[i], fanIn: fanIn, fanOut: fanOut,
-                             step: state.step, learningRate: learningRate(group: assignment[i]))
+        var c = WeightContext(name: atoms[i].name, atom: atoms[i].atom, role: roles[i], fanIn: fanIn, fanOut: fanOut,
+                              step: state.step, learningRate: learningRate(group: assignment[i]) * scalings[i].learningRate)
+        c.epsilonScale = scalings[i].epsilon
+        c.weightDecayScale = scalings[i].weightDecay
+        return c
+    }
+
+    /// One line per weight: its role, fan-in and fan-out, rule and the multipliers of ``parametrization`` (like
+    /// mup's base-shape report).
+    public func report() -> String {
+        var lines = ["parametrization \(parametrization.name)"]
+        for i in atoms.indices {
+            let (fanIn, fanOut) = atoms[i].atom.fans
+            let rule: String
+            if case .rule(let r) = groups[assignment[i]].rule { rule = r.name } else { rule = groups[assignment[i]].label }
+            lines.append("\(atoms[i].name): \(roles[i]), fan-in \(fanIn), fan-out \(fanOut), \(rule), \(scalings[i])")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Applies one step to `weights` given their `gradients`, then advances the step counter.
@@ -240,9 +272,32 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             modularDualNorms[group] = v
             return v
         }
+        // Modular parametrization of a rule: its step at learning rate 1 (without its own weight decay), for every
+        // weight of the group, dualized once over the whole network [Large et al. 2024].
+        var ruleDirections: [Int: [Tensor<Scalar>]] = [:]
+        func modularRuleDirection(_ group: Int, _ r: any OptimizerRule) -> [Tensor<Scalar>] {
+            if let c = ruleDirections[group] { return c }
+            let d = (0..<n).map { i -> Tensor<Scalar> in
+                guard assignment[i] == group else { return Tensor.zeros(gradients[i].shape) }
+                var moved = weights[i]
+                var c = contexts[i]
+                c.learningRate = 1
+                c.weightDecayScale = 0
+                r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: c)
+                return weights[i] - moved
+            }
+            let u = module.dualize(d, targetNorm: 1)
+            ruleDirections[group] = u
+            return u
+        }
         // Directions of weights outside dualized groups are zero when the whole network is dualized.
         func fullDirections(_ groupIndex: Int) -> [Tensor<Scalar>] {
             (0..<n).map { assignment[$0] == groupIndex ? direction[$0]! : Tensor.zeros(gradients[$0].shape) }
+        }
+
+        if case .modular = parametrization {
+            // Before any weight moves (or decays), so every direction sees this step's weights.
+            for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = modularRuleDirection(gi, r) } }
         }
 
         for i in 0..<n {
@@ -270,7 +325,11 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             case .adamW, .sgd:
                 weights[i].addScaled(direction[i]!, by: -eta)
             case .rule(let r):
-                r.update(&weights[i], gradient: gradients[i], state: &state.rules[i], context: contexts[i])
+                if case .modular = parametrization {
+                    weights[i].addScaled(modularRuleDirection(assignment[i], r)[i], by: -eta)
+                } else {
+                    r.update(&weights[i], gradient: gradients[i], state: &state.rules[i], context: contexts[i])
+                }
             }
         }
         state.step += 1
