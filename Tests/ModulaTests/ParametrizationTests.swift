@@ -99,3 +99,24 @@ struct ParametrizationTests {
         #expect(opt.context(ofWeight: 2).learningRate == 1e-3 * 0.25)
     }
 }
+
+@Suite("Update sizes against the spectral condition")
+struct UpdateSizeTests {
+    @Test("a step of known spectral norm is measured in the atom's norm and against √(fan_out/fan_in)")
+    func knownStep() throws {
+        let mlp = MLP(input: 12, width: 16, output: 5, depth: 3)
+        var rng = RandomGenerator(seed: 8)
+        let before: [Tensor<Double>] = mlp.initialize(using: &rng)
+        // Each step is 0.5 × a semi-orthogonal matrix: spectral norm 0.5.
+        let steps = mlp.weightShapes.map { s in SVDOrthogonalizer().orthogonalize(Tensor<Double>.randomNormal(s, using: &rng)) * 0.5 }
+        let after = zip(before, steps).map { $0 + $1 }
+        let sizes = try mlp.updateSizes(from: before, to: after)
+        #expect(sizes.map(\.role) == [.input, .hidden, .output])
+        for s in sizes { #expect(abs(s.spectralNorm - 0.5) < 1e-12, "\(s)") }
+        // Targets: input √16 (fan-in 1), hidden 1, output √(1/16) (fan-out 1).
+        #expect(sizes.map(\.spectralTarget) == [4, 1, 0.25])
+        // Linear's norm is RMS→RMS, √(fan_in/fan_out)·‖·‖₂.
+        #expect(abs(sizes[0].atomNorm - (12.0 / 16).squareRoot() * 0.5) < 1e-12)
+        #expect(abs(sizes[2].spectralRatio - 2) < 1e-12)
+    }
+}
