@@ -382,7 +382,7 @@ extension DocumentationExamplesTests {
             var ours = initial
             for g in grads { try preset.update(&ours, gradients: g) }
 
-            for i in [0, 1] {   // 0.weight and 2.weight; 4.weight is the head (AdamW)
+            for i in [1] {   // 2.weight; 0.weight (the input layer) and 4.weight (the head) go to AdamW
                 var w = initial[i]
                 var buffer = Tensor<Float>.zeros(w.shape)
                 for gs in grads {
@@ -435,10 +435,10 @@ extension DocumentationExamplesTests {
                 let orthogonalizer: any Orthogonalizer = MuonNewtonSchulz()
                 let (adamLearningRate, adamBetas, adamEpsilon, adamWeightDecay): (Schedule, (Double, Double), Double, Double) =
                     (.constant(3e-4), (0.9, 0.95), 1e-8, 0)
-                let head = module.weightNames.last ?? ""
+                let hidden = Set(zip(module.weightNames, module.roles()).filter { $0.1 == .hidden }.map(\.0))
                 return try Optimizer(module: module, groups: [
                     ParameterGroup(
-                        "muon", selects: { name, atom in name != head && (atom is Linear || atom is Conv2D) },
+                        "muon", selects: { name, atom in hidden.contains(name) && atom is any MatrixAtom && !(atom is Embed) },
                         rule: .dualized(
                             momentum: .nesterov(momentum), layout: .perAtom(scale: 1),
                             norm: .matrix(.spectralMax, orthogonalizer: orthogonalizer), step: .unconstrained),

@@ -35,14 +35,13 @@ private func gptProblem(_ rng: inout RandomGenerator) -> Problem {
 /// Muon as published (Jordan et al. 2024), written from the formulas with plain tensor code.
 private func directMuon(_ p: Problem, _ w0: [Tensor<Double>], steps: Int, lr: Double, adamLR: Double, wd: Double) throws -> [Tensor<Double>] {
     var w = w0
-    let names = p.module.weightNames, atoms = p.module.atoms.map(\.atom)
+    let roles = p.module.roles()
     var buf = w.map { Tensor<Double>.zeros($0.shape) }, m = buf, v = buf
     let (beta, b1, b2, eps) = (0.95, 0.9, 0.95, 1e-8)
     for t in 1...steps {
         let g = try p.gradients(w)
         for i in w.indices {
-            let hidden = names[i] != names.last! && atoms[i] is Linear
-            if hidden {
+            if roles[i] == .hidden {  // Muon's authors: hidden matrices only
                 buf[i] = buf[i] * beta + g[i] * (1 - beta)                // buf.lerp_(g, 1 − β)
                 let u = g[i] * (1 - beta) + buf[i] * beta                 // g.lerp_(buf, β)
                 let scale = Swift.max(1, Double(w[i].shape[0]) / Double(w[i].shape[1])).squareRoot()
@@ -278,8 +277,10 @@ struct OptimizerConfigurationTests {
             ])
         }
         let muon = try Optimizer<Float>.muon(module: net)
-        // 0.weight → Muon; head.weight and bias.weight → AdamW.
-        #expect(muon.assignment == [0, 1, 1])
+        // 0.weight is the input layer, head.weight the output layer, bias.weight a vector: all AdamW …
+        #expect(muon.assignment == [1, 1, 1])
+        // … unless the first layer is declared hidden.
+        #expect(try Optimizer<Float>.muon(module: net, roles: ["0.weight": .hidden]).assignment == [0, 1, 1])
         let scion = try Optimizer<Float>.scion(module: net, learningRate: .constant(0.1))
         #expect(scion.groups[scion.assignment[1]].label == "head")
     }

@@ -22,22 +22,26 @@ extension Optimizer {
     }
 
     /// Muon [Jordan et al. 2024]: hidden matrices get Nesterov momentum, Newton–Schulz
-    /// orthogonalization and the scale max(1, rows/cols)^½; embeddings, the head, biases and gains get AdamW.
+    /// orthogonalization and the scale max(1, rows/cols)^½; the input and output layers (the embedding or first
+    /// layer, and the head), biases and gains get AdamW, as Muon's authors advise.
     ///
     /// This is the per-atom layout with the `spectralMax` norm of ``MatrixNorm``, whose duality map is
-    /// exactly max(1, √(out/in))·UVᵀ. The head is the last ``Linear`` atom unless `head` names another
-    /// weight. ``Conv2D`` kernels get their own per-position duality map (Muon proper reshapes them
-    /// to one matrix).
+    /// exactly max(1, √(out/in))·UVᵀ. Roles come from ``Module/roles(overrides:)``: the Muon group is every
+    /// hidden ``MatrixAtom`` (a user's own matrix atom included). `head` names the output layer when it is not the
+    /// last matrix atom; `roles` overrides any weight's role (make the first layer `.hidden` to give it to Muon).
+    /// ``Conv2D`` kernels get their own per-position duality map (Muon proper reshapes them to one matrix).
     public static func muon(
         module: any Module, head: String? = nil, learningRate: Schedule = .constant(0.02), momentum: Double = 0.95,
         weightDecay: Double = 0, orthogonalizer: any Orthogonalizer = MuonNewtonSchulz(),
         adamLearningRate: Schedule = .constant(3e-4), adamBetas: (Double, Double) = (0.9, 0.95),
-        adamEpsilon: Double = 1e-8, adamWeightDecay: Double = 0
+        adamEpsilon: Double = 1e-8, adamWeightDecay: Double = 0, roles overrides: [String: WeightRole] = [:]
     ) throws -> Optimizer {
-        let head = head ?? defaultHead(module)
+        var overrides = overrides
+        if let head { overrides[head] = .output }
+        let hidden = Set(zip(module.weightNames, module.roles(overrides: overrides)).filter { $0.1 == .hidden }.map(\.0))
         return try Optimizer(module: module, groups: [
             ParameterGroup(
-                "muon", selects: { name, atom in name != head && (atom is Linear || atom is Conv2D) },
+                "muon", selects: { name, atom in hidden.contains(name) && atom is any MatrixAtom && !(atom is Embed) },
                 rule: .dualized(
                     momentum: .nesterov(momentum), layout: .perAtom(scale: 1),
                     norm: .matrix(.spectralMax, orthogonalizer: orthogonalizer), step: .unconstrained),
@@ -45,7 +49,7 @@ extension Optimizer {
             ParameterGroup(
                 "adamw", rule: .adamW(beta1: adamBetas.0, beta2: adamBetas.1, epsilon: adamEpsilon),
                 learningRate: adamLearningRate, weightDecay: adamWeightDecay),
-        ])
+        ], roles: overrides)
     }
 
     /// Scion [Pethick et al. 2025]: EMA momentum d ← (1−α)·d + α·g, a linear minimization oracle per
