@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import ModulaExamples
+
+// The transfer study in miniature: every point written as it finishes, a re-run that trains nothing, a grid that
+// extends itself at an edge, and one result line per curve.
+@Suite("Transfer study", .serialized)
+struct TransferStudyTests {
+    func configuration(_ out: String) -> TransferStudy.Configuration {
+        var c = TransferStudy.Configuration()
+        c.model = .mlp
+        c.optimizers = ["adamw", "sgd"]
+        c.parametrizations = ["standard", "mup"]
+        c.widths = [16, 32]
+        c.steps = 8
+        c.batch = 32
+        c.limit = 1000
+        c.log2LearningRates = -9...(-4)
+        c.maxExtensions = 1
+        c.outputDirectory = out
+        return c
+    }
+
+    func lines(_ path: String) -> [Substring] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+    }
+
+    @Test("points are written as they finish; a re-run reads them back and trains none")
+    func resumes() throws {
+        let out = NSTemporaryDirectory() + "modula-study-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let c = configuration(out)
+        let first = try TransferStudy.run(c, environment: .quiet)
+        #expect(first.count == 4)  // 2 optimizers × 2 parametrizations, one width sweep
+        let written = lines(out + "/points.jsonl").count
+        #expect(written >= 2 * 2 * 2 * 6)
+        #expect(lines(out + "/points.csv").count == written + 1)  // and a header
+        for r in first {
+            #expect(r.description.hasPrefix("result lr-transfer model=mlp sweep=width optimizer="), "\(r)")
+            #expect(r.description.contains(" best_log2_lr="), "\(r)")
+        }
+        let second = try TransferStudy.run(c, environment: .quiet)
+        #expect(lines(out + "/points.jsonl").count == written)
+        #expect(second.map(\.description) == first.map(\.description))
+        #expect(FileManager.default.fileExists(atPath: out + "/table.md"))
+        #expect(FileManager.default.fileExists(atPath: out + "/lr-transfer-study-width.svg"))
+    }
+
+    @Test("a best rate on the grid's edge extends the grid on that side, up to the bound")
+    func extendsAtTheEdge() throws {
+        var c = configuration(NSTemporaryDirectory() + "modula-study-" + UUID().uuidString)
+        defer { try? FileManager.default.removeItem(atPath: c.outputDirectory!) }
+        c.optimizers = ["sgd"]
+        c.parametrizations = ["standard"]
+        c.log2LearningRates = -20...(-19)  // far too small: the best is the largest rate
+        c.maxExtensions = 2
+        let r = try TransferStudy.run(c, environment: .quiet)
+        #expect(r.count == 1)
+        #expect(r[0].description.contains("grid_extended=2"), "\(r[0])")
+        #expect(r[0].description.contains("best_log2_lr=-17,-17"), "\(r[0])")
+        #expect(r[0].description.contains("optimum_at_edge=1"), "\(r[0])")
+    }
+
+    @Test("an unknown optimizer or parametrization is refused, naming the option")
+    func unknownNames() {
+        var c = configuration(NSTemporaryDirectory() + "unused")
+        c.optimizers = ["adamw", "rmsprop"]
+        #expect(throws: StudyError.self) { try TransferStudy.run(c, environment: .quiet) }
+        c.optimizers = ["adamw"]
+        c.parametrizations = ["ntk"]
+        #expect(throws: StudyError.self) { try TransferStudy.run(c, environment: .quiet) }
+    }
+
+    @Test("the curve's summaries: optimum, shift, edges and wider-is-better")
+    func curveSummaries() {
+        let cv = TransferStudy.Curve(optimizer: "x", parametrization: "mup", sweep: "width", sizes: [64, 128, 256],
+                                     rates: [-3, -2, -1, 0],
+                                     losses: [[2, 1.5, 1.2, nil], [1.9, 1.4, 1.1, 3], [1.8, 1.1, 1.3, nil]],
+                                     spreads: [], spectral: [[[:], [:], [:], [:]], [[:], [:], [:], [:]], [[:], [:], [:], [:]]])
+        #expect(cv.bestLog2Rates == [-1, -1, -2])
+        #expect(cv.optimumShift == 1)
+        #expect(cv.edges.isEmpty)
+        #expect(cv.widerBetterAtOptimum)
+        #expect(!cv.widerBetterEverywhere)  // at 2^-1 the widest is worse; at 2^0 two sizes diverge
+    }
+}
