@@ -51,7 +51,7 @@ extension Atom {
         guard w.shape == weightShape else {
             throw ModuleError(module: name, problem: "weight has shape \(w.shape), expected \(weightShape)")
         }
-        return [try apply(inputs[0], weight: w)]
+        return try hooked(self, inputs) { [try apply(inputs[0], weight: w)] }
     }
     public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] {
         let w: Tensor<S> = initialize(using: &rng)
@@ -94,7 +94,7 @@ extension Bond {
     public var weightShapes: [[Int]] { [] }
     public var weightNames: [String] { [] }
     public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
-        try apply(inputs)
+        try hooked(self, inputs) { try apply(inputs) }
     }
     public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] { [] }
     public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] { [] }

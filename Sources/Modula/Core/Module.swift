@@ -170,10 +170,10 @@ public struct ModuleError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Runs `body`, prefixing the path of any ``ModuleError`` it throws with `label`.
-@inlinable
+/// Runs `body` (a child's forward pass), prefixing the path of any ``ModuleError`` it throws with `label`, and
+/// extending the path that active hooks see (``withHooks(_:_:)``).
 func within<R>(_ label: String, _ body: () throws -> R) throws -> R {
-    do { return try body() } catch var e as ModuleError {
+    do { return try hookPath(label, body) } catch var e as ModuleError {
         e.path.insert(label, at: 0)
         throw e
     }
