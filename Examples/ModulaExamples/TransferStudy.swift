@@ -16,7 +16,7 @@ public enum TransferStudy {
 
     /// The optimizers the study knows, as the command line spells them.
     public static let optimizerNames = ["sgd", "adamw", "adopt", "lamb", "sophia", "shampoo", "muon", "fromage", "lars",
-                                        "agd", "modular", "scion"]
+                                        "agd", "kfac", "modular", "scion"]
     public static let parametrizationNames = ["standard", "mup", "modular"]
 
     public struct Configuration: Sendable {
@@ -64,6 +64,7 @@ public enum TransferStudy {
         case "lamb", "shampoo": -10...(-3)
         case "muon", "fromage": -8...(-1)
         case "lars": -3...4
+        case "kfac": -8...(-1)
         case "agd": -2...2
         case "modular": -3...3
         default: -9...(-3)
@@ -98,6 +99,13 @@ public enum TransferStudy {
         case "fromage": return try rule(FromageRule())
         case "lars": return try rule(LARSRule())
         case "agd": return try rule(AGDRule())
+        case "kfac":
+            // Linear atoms by K-FAC; the rest (an embedding, vectors) by AdamW.
+            return try Optimizer(module: module, groups: [
+                ParameterGroup("kfac", selects: { _, a in a is Linear }, rule: .rule(KFACRule()), learningRate: schedule),
+                ParameterGroup("adamw", rule: .rule(AdamWRule(beta1: 0.9, beta2: 0.99)), learningRate: schedule,
+                               learningRateMultiplier: 0.01),
+            ], parametrization: p)
         case "muon":
             // Hidden matrices by Muon; the input and output layers and vectors by AdamW at Muon's ratio of rates
             // (3·10⁻⁴ to 0.02).

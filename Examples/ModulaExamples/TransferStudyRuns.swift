@@ -75,7 +75,14 @@ extension TransferStudy {
         var before = weights
         for step in 0..<c.steps {
             let (x, y) = task.batch(&rng)
-            let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y) }
+            var factors: [LayerFactors<Float>?]? = nil
+            let (value, grads): (Tensor<Float>, [Tensor<Float>])
+            if opt.needsFactors {
+                let r = try kfacFactors(module: module, weights: weights) { w in try loss(w, x, y) }
+                (value, grads, factors) = (r.loss, r.gradients, r.factors)
+            } else {
+                (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y) }
+            }
             let v = Double(value.scalar)
             guard v.isFinite, v < 50, grads.allSatisfy(\.isFinite) else {
                 point.seconds = now() - start
@@ -86,7 +93,7 @@ extension TransferStudy {
                 let (sample, b) = try sophiaCurvatureGradients(module: module, weights: weights, input: x, using: &curvatureRNG)
                 try opt.update(&weights, gradients: grads, curvature: sample, curvatureBatchSize: b)
             } else {
-                try opt.update(&weights, gradients: grads)
+                try opt.update(&weights, gradients: grads, factors: factors)
             }
         }
         var total = 0.0

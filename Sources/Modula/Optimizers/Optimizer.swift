@@ -180,6 +180,15 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         }
     }
 
+    /// Whether some group's rule wants layer factors (K-FAC): compute the step with
+    /// ``kfacFactors(module:weights:loss:)`` and pass them to ``update(_:gradients:curvature:curvatureBatchSize:factors:)``.
+    public var needsFactors: Bool {
+        groups.contains { g in
+            if case .rule(let r) = g.rule { return r.needsFactors }
+            return false
+        }
+    }
+
     /// The rule context of weight `i` at the current step.
     public func context(ofWeight i: Int) -> WeightContext {
         let (fanIn, fanOut) = atoms[i].atom.fans
@@ -207,9 +216,13 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     ///
     /// `curvature`, when a rule asks for it (``needsCurvature``), holds for every weight the gradient of the loss
     /// at labels sampled from the model over `curvatureBatchSize` examples (Sophia's Gauss–Newton–Bartlett sample).
+    ///
+    /// `factors`, for rules that ask for them (``OptimizerRule/needsFactors``, K-FAC), holds for every weight the
+    /// atom's input activations and output gradients of this step (from ``kfacFactors(module:weights:loss:)``; nil
+    /// entries for atoms without them).
     public mutating func update(
         _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], curvature: [Tensor<Scalar>]? = nil,
-        curvatureBatchSize: Int = 1
+        curvatureBatchSize: Int = 1, factors: [LayerFactors<Scalar>?]? = nil
     ) throws {
         let n = atoms.count
         guard weights.count == n, gradients.count == n else {
@@ -236,6 +249,14 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                     throw OptimizerError.needsCurvature(group: g.label, rule: r.name, step: t)
                 }
                 for i in members { r.observeCurvature(curvature[i], batchSize: curvatureBatchSize, state: &state.rules[i]) }
+            }
+            if r.needsFactors {
+                guard let factors, factors.count == n else {
+                    throw OptimizerError.needsFactors(group: g.label, rule: r.name, step: t)
+                }
+                for i in members {
+                    if let f = factors[i] { r.observeFactors(input: f.input, outputGradient: f.outputGradient, state: &state.rules[i]) }
+                }
             }
             let factor = r.networkFactor(gradients: members.map { gradients[$0] }, contexts: members.map { contexts[$0] })
             for i in members { contexts[i].networkFactor = factor }
@@ -407,6 +428,8 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     case unsupported(group: String, reason: String)
     /// A rule needs a curvature sample at this step and none (or one of the wrong length) was passed.
     case needsCurvature(group: String, rule: String, step: Int)
+    /// A rule needs layer factors (inputs and output gradients) and none (or a list of the wrong length) was passed.
+    case needsFactors(group: String, rule: String, step: Int)
 
     public var description: String {
         switch self {
@@ -418,6 +441,8 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
         case .unsupported(let g, let r): return "optimizer: group \(g): \(r)"
         case .needsCurvature(let g, let r, let t):
             return "optimizer: group \(g) (\(r)) needs a curvature sample at step \(t): pass update(…, curvature: sophiaCurvatureGradients(…)) whenever needsCurvature is true"
+        case .needsFactors(let g, let r, let t):
+            return "optimizer: group \(g) (\(r)) needs layer factors at step \(t): compute the step with kfacFactors(module:weights:loss:) and pass update(…, factors:)"
         }
     }
 }

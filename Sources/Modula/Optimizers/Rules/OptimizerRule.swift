@@ -74,12 +74,21 @@ public protocol OptimizerRule: Sendable {
 
     /// Takes the gradient `sample` of the loss at labels sampled from the model, over a batch of `batchSize`.
     func observeCurvature<S: TensorScalar>(_ sample: Tensor<S>, batchSize: Int, state: inout RuleState<S>)
+
+    /// Whether the rule wants each matrix atom's input activations and output gradients (K-FAC). False by default.
+    var needsFactors: Bool { get }
+
+    /// Takes the atom's inputs `input` [rows, fan_in] and the gradient of the loss at its outputs
+    /// `outputGradient` [rows, fan_out] from this step's forward and backward pass (``kfacFactors(module:weights:loss:)``).
+    func observeFactors<S: TensorScalar>(input: Tensor<S>, outputGradient: Tensor<S>, state: inout RuleState<S>)
 }
 
 extension OptimizerRule {
     public func networkFactor<S: TensorScalar>(gradients: [Tensor<S>], contexts: [WeightContext]) -> Double { 1 }
     public func needsCurvature(atStep step: Int) -> Bool { false }
     public func observeCurvature<S: TensorScalar>(_ sample: Tensor<S>, batchSize: Int, state: inout RuleState<S>) {}
+    public var needsFactors: Bool { false }
+    public func observeFactors<S: TensorScalar>(input: Tensor<S>, outputGradient: Tensor<S>, state: inout RuleState<S>) {}
 }
 
 extension Tensor {
