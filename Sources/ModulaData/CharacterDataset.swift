@@ -44,7 +44,7 @@ public struct CharacterDataset: Sendable {
     ///   - source: where the text came from, used in messages.
     /// - Throws: ``DataError/emptyText(source:)`` when the text or its training part is empty.
     public init(text: String, trainFraction: Double = 0.9, source: String = "text") throws(DataError) {
-        precondition(trainFraction > 0 && trainFraction <= 1, "CharacterDataset: trainFraction must be in (0, 1], got \(trainFraction)")
+        require(trainFraction > 0 && trainFraction <= 1, "CharacterDataset: trainFraction must be in (0, 1], got \(trainFraction)")
         let scalars = Array(text.unicodeScalars)
         let vocabulary = Set(scalars).sorted { $0.value < $1.value }
         var ascii = [Int](repeating: -1, count: 128)
@@ -93,7 +93,7 @@ public struct CharacterDataset: Sendable {
     public func decode<S: Sequence<Int>>(_ ids: S) -> String {
         var s = String.UnicodeScalarView()
         for id in ids {
-            precondition(vocabulary.indices.contains(id), "CharacterDataset.decode: token \(id) is outside 0..<\(vocabularySize)")
+            require(vocabulary.indices.contains(id), "CharacterDataset.decode: token \(id) is outside 0..<\(vocabularySize)")
             s.append(vocabulary[id])
         }
         return String(s)
@@ -106,9 +106,9 @@ public struct CharacterDataset: Sendable {
     /// This is the sampler of Modula's hello-GPT.
     /// - Returns: `inputs` and `targets`, each `size × context` token ids in row-major order.
     public func batch(size: Int, context: Int, split: Split = .train, using rng: inout RandomGenerator) -> (inputs: [Int], targets: [Int]) {
-        precondition(size > 0 && context > 0, "CharacterDataset.batch: size and context must be positive, got \(size) and \(context)")
+        require(size > 0 && context > 0, "CharacterDataset.batch: size and context must be positive, got \(size) and \(context)")
         let part = tokens(split)
-        precondition(part.count > context,
+        require(part.count > context,
                      "CharacterDataset.batch: the \(split) split has \(part.count) characters, needs more than context \(context)")
         var inputs: [Int] = []
         var targets: [Int] = []

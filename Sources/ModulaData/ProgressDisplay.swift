@@ -1,3 +1,4 @@
+import ModulaTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -48,7 +49,7 @@ public struct ProgressDisplay {
     ///   - output: where text goes; defaults to standard output.
     public init(total: Int, label: String = "", itemsPerStep: Int = 1, every: Int? = nil,
                 redrawInPlace: Bool? = nil, output: (@Sendable (String) -> Void)? = nil) {
-        precondition(total > 0, "ProgressDisplay: total must be positive, got \(total)")
+        require(total > 0, "ProgressDisplay: total must be positive, got \(total)")
         self.total = total
         self.label = label
         self.itemsPerStep = itemsPerStep

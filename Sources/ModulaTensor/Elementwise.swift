@@ -22,7 +22,7 @@ extension Tensor {
             return out
         }
         guard let outShape = broadcastShape(shape, other.shape) else {
-            preconditionFailure("\(name): shapes \(shape) and \(other.shape) cannot be broadcast together")
+            requirementFailure("\(name): shapes \(shape) and \(other.shape) cannot be broadcast together")
         }
         let out = Tensor(uninitializedShape: outShape)
         let r = outShape.count
@@ -135,11 +135,11 @@ extension Tensor {
     /// `Σᵢ cᵢ·xᵢ` over tensors of one shape, in one pass per term (`c₀x₀ + c₁x₁ + …`, added in order,
     /// each product rounded first: the same values as the separate products and sums).
     public static func linearCombination(_ terms: [Tensor], coefficients: [Scalar]) -> Tensor {
-        precondition(!terms.isEmpty && terms.count == coefficients.count,
+        require(!terms.isEmpty && terms.count == coefficients.count,
                      "linearCombination: needs one coefficient per tensor and at least one tensor, got \(terms.count) and \(coefficients.count)")
         let shape = terms[0].shape
         for t in terms where t.shape != shape {
-            preconditionFailure("linearCombination: shapes \(terms.map(\.shape)) must be equal")
+            requirementFailure("linearCombination: shapes \(terms.map(\.shape)) must be equal")
         }
         let out = terms[0].affine(coefficients[0], 0)
         for (t, c) in zip(terms.dropFirst(), coefficients.dropFirst()) {
@@ -159,7 +159,7 @@ extension Tensor {
 
     /// `self += alpha * x` in place, without allocation (for optimizers; not recorded).
     public mutating func addScaled(_ x: Tensor, by alpha: Scalar) {
-        precondition(shape == x.shape, "addScaled: shapes \(shape) and \(x.shape) must be equal")
+        require(shape == x.shape, "addScaled: shapes \(shape) and \(x.shape) must be equal")
         makeUnique(); node = nil
         Scalar.axpy(count, alpha, x.storage.pointer, storage.pointer)
     }
@@ -172,7 +172,7 @@ extension Tensor {
 
     /// `self = a * self + b * x` in place (an exponential moving average step when `a + b = 1`).
     public mutating func blend(_ a: Scalar, _ x: Tensor, _ b: Scalar) {
-        precondition(shape == x.shape, "blend: shapes \(shape) and \(x.shape) must be equal")
+        require(shape == x.shape, "blend: shapes \(shape) and \(x.shape) must be equal")
         makeUnique(); node = nil
         // Two specialized passes rather than one generic loop (which would not be specialized).
         Scalar.affine(storage.pointer, a, 0, storage.pointer, count)
@@ -187,7 +187,7 @@ extension Tensor {
 
     /// `self = scale · numerator / self` elementwise in place (same shape; not recorded).
     public mutating func formQuotient(_ numerator: Tensor, scaledBy scale: Scalar = 1) {
-        precondition(shape == numerator.shape, "formQuotient: shapes \(shape) and \(numerator.shape) must be equal")
+        require(shape == numerator.shape, "formQuotient: shapes \(shape) and \(numerator.shape) must be equal")
         makeUnique(); node = nil
         withExtendedLifetime(numerator) {
             Scalar.binary(.div, numerator.storage.pointer, 1, storage.pointer, 1, storage.pointer, count)
@@ -197,7 +197,7 @@ extension Tensor {
 
     /// Copies `other`'s elements into this tensor's memory (same shape; not recorded).
     public mutating func assign(_ other: Tensor) {
-        precondition(shape == other.shape, "assign: shapes \(shape) and \(other.shape) must be equal")
+        require(shape == other.shape, "assign: shapes \(shape) and \(other.shape) must be equal")
         makeUnique(); node = nil
         storage.pointer.update(from: other.storage.pointer, count: count)
     }
@@ -261,7 +261,7 @@ extension Tensor {
     }
     /// Elementwise clamp to `[low, high]` (derivative 1 inside, 0 outside).
     public func clamped(_ low: Scalar, _ high: Scalar) -> Tensor {
-        precondition(low <= high, "clamped: low bound \(low) exceeds high bound \(high)")
+        require(low <= high, "clamped: low bound \(low) exceeds high bound \(high)")
         let y = Tensor(uninitializedShape: shape)
         var bounds = (low, high)
         withUnsafePointer(to: &bounds.0) { lo in

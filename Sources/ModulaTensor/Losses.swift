@@ -3,7 +3,7 @@
 extension Tensor {
     /// Softmax along the last axis, computed stably in one fused pass per row.
     public func softmax() -> Tensor {
-        precondition(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
         let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
@@ -21,7 +21,7 @@ extension Tensor {
 
     /// Log-softmax along the last axis.
     public func logSoftmax() -> Tensor {
-        precondition(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
         let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
@@ -51,14 +51,14 @@ extension Tensor {
 
 /// Mean cross-entropy of `logits` (`[…, classes]`) against integer `labels`, one per row.
 public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
-    precondition(logits.rank >= 1, "crossEntropy: logits need rank ≥ 1, got shape \(logits.shape)")
+    require(logits.rank >= 1, "crossEntropy: logits need rank ≥ 1, got shape \(logits.shape)")
     let c = logits.shape[logits.rank - 1]
     let rows = c == 0 ? 0 : logits.count / c
-    precondition(
+    require(
         labels.count == rows,
         "crossEntropy: logits of shape \(logits.shape) have \(rows) rows, got \(labels.count) labels")
     for (i, l) in labels.enumerated() {
-        precondition(l >= 0 && l < c, "crossEntropy: label \(l) at position \(i) is out of range 0..<\(c)")
+        require(l >= 0 && l < c, "crossEntropy: label \(l) at position \(i) is out of range 0..<\(c)")
     }
     let x = logits.detached
     var total = S(0)
@@ -90,7 +90,7 @@ private func Scalar_expShift<S: TensorScalar>(_ x: UnsafePointer<S>, _ m: S, _ o
 
 /// Mean of the squared differences of two tensors of the same shape.
 public func meanSquaredError<S: TensorScalar>(_ prediction: Tensor<S>, _ target: Tensor<S>) -> Tensor<S> {
-    precondition(
+    require(
         prediction.shape == target.shape,
         "meanSquaredError: prediction shape \(prediction.shape) and target shape \(target.shape) must be equal")
     return (prediction - target).squared().mean()
@@ -101,7 +101,7 @@ public func oneHot<S: TensorScalar>(_ labels: [Int], classes: Int, as: S.Type = 
     var t = Tensor<S>.zeros([labels.count, classes])
     t.withUnsafeMutableBufferPointer { p in
         for (i, l) in labels.enumerated() {
-            precondition(l >= 0 && l < classes, "oneHot: label \(l) at position \(i) is out of range 0..<\(classes)")
+            require(l >= 0 && l < classes, "oneHot: label \(l) at position \(i) is out of range 0..<\(classes)")
             p[i * classes + l] = 1
         }
     }

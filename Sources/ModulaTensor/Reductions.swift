@@ -4,7 +4,7 @@ extension Tensor {
     @usableFromInline
     func normalizedAxis(_ axis: Int, _ op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(shape)")
+        require(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(shape)")
         return a
     }
 
@@ -17,7 +17,7 @@ extension Tensor {
         outShape[axis] = 1
         let out = Tensor(uninitializedShape: outShape)
         let p = storage.pointer, q = out.storage.pointer
-        precondition(n > 0 || op == .add, "max: cannot reduce an empty axis \(axis) of shape \(shape)")
+        require(n > 0 || op == .add, "max: cannot reduce an empty axis \(axis) of shape \(shape)")
         for o in 0..<outer {
             let dst = q + o * inner
             let src = p + o * n * inner
@@ -100,12 +100,12 @@ extension Tensor {
     }
     /// Largest element (not recorded).
     public func max() -> Scalar {
-        precondition(count > 0, "max: tensor of shape \(shape) is empty")
+        require(count > 0, "max: tensor of shape \(shape) is empty")
         return Scalar.maxElement(storage.pointer, count)
     }
     /// Smallest element (not recorded).
     public func min() -> Scalar {
-        precondition(count > 0, "min: tensor of shape \(shape) is empty")
+        require(count > 0, "min: tensor of shape \(shape) is empty")
         return Scalar.minElement(storage.pointer, count)
     }
 
@@ -124,7 +124,7 @@ extension Tensor {
     public func argmax(alongAxis axis: Int) -> [Int] {
         let axis = normalizedAxis(axis, "argmax")
         let n = shape[axis]
-        precondition(n > 0, "argmax: axis \(axis) of shape \(shape) is empty")
+        require(n > 0, "argmax: axis \(axis) of shape \(shape) is empty")
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
         var result = [Int](repeating: 0, count: outer * inner)
         let p = storage.pointer
@@ -144,7 +144,7 @@ extension Tensor {
 
     /// Inner product of all elements with another tensor of the same shape (not recorded).
     public func dotValue(_ other: Tensor) -> Scalar {
-        precondition(shape == other.shape, "dot: shapes \(shape) and \(other.shape) must be equal")
+        require(shape == other.shape, "dot: shapes \(shape) and \(other.shape) must be equal")
         return Scalar.dot(storage.pointer, other.storage.pointer, count)
     }
 }

@@ -13,7 +13,7 @@ public struct Bias: Atom {
 
     /// A bias of length `width`.
     public init(_ width: Int, norm: Norm = .rms, mass: Double = 1) {
-        precondition(width > 0, "Bias: width must be positive, got \(width)")
+        require(width > 0, "Bias: width must be positive, got \(width)")
         self.width = width
         self.vectorNorm = norm
         self.mass = mass
@@ -46,7 +46,7 @@ public struct Gain: Atom {
 
     /// A gain of length `width`.
     public init(_ width: Int, norm: Bias.Norm = .infinity, mass: Double = 1) {
-        precondition(width > 0, "Gain: width must be positive, got \(width)")
+        require(width > 0, "Gain: width must be positive, got \(width)")
         self.width = width
         self.vectorNorm = norm
         self.mass = mass

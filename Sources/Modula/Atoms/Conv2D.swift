@@ -23,7 +23,7 @@ public struct Conv2D: Atom {
         in inChannels: Int, out outChannels: Int, kernelSize: Int = 3, padding: Int? = nil,
         orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1
     ) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0, "Conv2D: sizes must be positive")
+        require(inChannels > 0 && outChannels > 0 && kernelSize > 0, "Conv2D: sizes must be positive")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize

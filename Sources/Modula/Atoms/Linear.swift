@@ -21,7 +21,7 @@ public struct Linear: Atom {
         in fanIn: Int, out fanOut: Int, norm: MatrixNorm = .spectral,
         orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1
     ) {
-        precondition(fanIn > 0 && fanOut > 0, "Linear: dimensions must be positive, got in: \(fanIn), out: \(fanOut)")
+        require(fanIn > 0 && fanOut > 0, "Linear: dimensions must be positive, got in: \(fanIn), out: \(fanOut)")
         self.fanIn = fanIn
         self.fanOut = fanOut
         self.matrixNorm = norm

@@ -125,7 +125,7 @@ public struct AvgPool: UnaryBond {
     public let size: Int
     /// Pooling over `size × size` windows.
     public init(_ size: Int = 2) {
-        precondition(size >= 1, "AvgPool: size must be ≥ 1, got \(size)")
+        require(size >= 1, "AvgPool: size must be ≥ 1, got \(size)")
         self.size = size
     }
     public var name: String { "AvgPool(\(size))" }
@@ -242,7 +242,7 @@ public struct RoPE: Bond {
     public let base: Double
     /// A rotary embedding for heads of size `headDimension`.
     public init(headDimension: Int, base: Double = 10000) {
-        precondition(headDimension % 2 == 0, "RoPE: head dimension must be even, got \(headDimension)")
+        require(headDimension % 2 == 0, "RoPE: head dimension must be even, got \(headDimension)")
         self.headDimension = headDimension
         self.base = base
     }

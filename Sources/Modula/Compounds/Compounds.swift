@@ -7,7 +7,7 @@ public func MLP(
     input: Int, width: Int, output: Int, depth: Int = 3, norm: MatrixNorm = .spectral,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(depth >= 1, "MLP: depth must be ≥ 1, got \(depth)")
+    require(depth >= 1, "MLP: depth must be ≥ 1, got \(depth)")
     if depth == 1 { return Sequential([Linear(in: input, out: output, norm: norm, orthogonalizer: orthogonalizer)]) }
     return Sequential {
         Linear(in: input, out: width, norm: norm, orthogonalizer: orthogonalizer)
@@ -22,7 +22,7 @@ public func MLP(
 
 /// A residual connection `(1 − α)·Identity + α·block`.
 public func Residual(_ block: any Module, weight alpha: Double) -> Sum {
-    precondition(alpha > 0 && alpha <= 1, "Residual: weight must lie in (0, 1], got \(alpha)")
+    require(alpha > 0 && alpha <= 1, "Residual: weight must lie in (0, 1], got \(alpha)")
     if alpha == 1 { return Sum([Identity(), block]) }
     return (1 - alpha) * Identity() + alpha * block
 }
@@ -33,7 +33,7 @@ public func ResMLP(
     input: Int, width: Int, output: Int, depth: Int, blocksMass: Double = 1,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
+    require(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
     let blocks = Sequential((0..<depth).map { l in
         Residual(Sequential([ReLU(), Linear(in: width, out: width, orthogonalizer: orthogonalizer).named("linear")]), weight: 1 / Double(depth)).named("\(l)")
     })
@@ -84,7 +84,7 @@ public func GPT(
     blocks count: Int, blocksMass: Double = 5, softmaxScale: Double = 1,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(count >= 1, "GPT: needs at least one block, got \(count)")
+    require(count >= 1, "GPT: needs at least one block, got \(count)")
     let alpha = 1 / Double(2 * count)
     let attention = Attention(
         heads: heads, dimension: dimension, queryDimension: queryDimension,
@@ -114,7 +114,7 @@ public func ResCNN(
     channels: Int, width: Int, classes: Int, imageSize: Int, depth: Int, blocksMass: Double = 20,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
+    require(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
     let blocks = Sequential((0..<depth).map { l in
         Residual(Sequential([ReLU(), Conv2D(in: width, out: width, orthogonalizer: orthogonalizer).named("conv")]), weight: 1 / Double(depth)).named("\(l)")
     })

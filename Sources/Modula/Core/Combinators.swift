@@ -230,7 +230,7 @@ public struct Scaled: Module {
 
     /// `module`'s output times `factor` (finite and nonzero).
     public init(_ factor: Double, _ module: any Module) {
-        precondition(factor != 0 && factor.isFinite, "Scaled: the factor must be finite and nonzero, got \(factor)")
+        require(factor != 0 && factor.isFinite, "Scaled: the factor must be finite and nonzero, got \(factor)")
         self.factor = factor
         self.module = module
         chain = Sequential([module, Mul(factor)])
@@ -269,8 +269,8 @@ public struct Tared: Module {
 
     /// `module` with its subtree's masses rescaled to total `mass`.
     public init(_ module: any Module, mass: Double) {
-        precondition(mass >= 0 && mass.isFinite, "tared: mass must be finite and ≥ 0, got \(mass)")
-        precondition(module.mass > 0 || mass == 0, "tared: cannot give mass \(mass) to \(module.name), whose mass is 0")
+        require(mass >= 0 && mass.isFinite, "tared: mass must be finite and ≥ 0, got \(mass)")
+        require(module.mass > 0 || mass == 0, "tared: cannot give mass \(mass) to \(module.name), whose mass is 0")
         self.module = module
         self.mass = mass
     }
@@ -304,7 +304,7 @@ public struct Named: Module {
 
     /// `module` labelled `label` (nonempty, without dots).
     public init(_ label: String, _ module: any Module) {
-        precondition(!label.isEmpty && !label.contains("."), "named: label '\(label)' must be nonempty and contain no '.'")
+        require(!label.isEmpty && !label.contains("."), "named: label '\(label)' must be nonempty and contain no '.'")
         self.label = label
         self.module = module
     }
@@ -356,7 +356,7 @@ extension Module {
     public func named(_ label: String) -> Named { Named(label, self) }
     /// `count` copies composed one after another, each with its own weights.
     public func repeated(_ count: Int) -> Sequential {
-        precondition(count >= 1, "repeated: count must be ≥ 1, got \(count)")
+        require(count >= 1, "repeated: count must be ≥ 1, got \(count)")
         return Sequential(Array(repeating: self as any Module, count: count))
     }
 }

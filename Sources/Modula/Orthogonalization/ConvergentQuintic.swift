@@ -27,7 +27,7 @@ public struct ConvergentQuintic: PolynomialOrthogonalizer {
 
     /// The convergent quintic with the given number of steps (10 by default).
     public init(steps: Int = 10) {
-        precondition(steps >= 0, "ConvergentQuintic: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "ConvergentQuintic: steps must be ≥ 0, got \(steps)")
         self.steps = steps
     }
 

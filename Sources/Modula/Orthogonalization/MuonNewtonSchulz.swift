@@ -27,7 +27,7 @@ public struct MuonNewtonSchulz: PolynomialOrthogonalizer {
 
     /// Muon's iteration with the given number of steps (5 by default).
     public init(steps: Int = 5) {
-        precondition(steps >= 0, "MuonNewtonSchulz: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "MuonNewtonSchulz: steps must be ≥ 0, got \(steps)")
         self.steps = steps
     }
 

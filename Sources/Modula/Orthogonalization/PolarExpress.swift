@@ -43,7 +43,7 @@ public struct PolarExpress: PolynomialOrthogonalizer {
 
     /// Polar Express with the given number of steps (8 by default: the whole published schedule).
     public init(steps: Int = 8) {
-        precondition(steps >= 0, "PolarExpress: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "PolarExpress: steps must be ≥ 0, got \(steps)")
         self.steps = steps
     }
 

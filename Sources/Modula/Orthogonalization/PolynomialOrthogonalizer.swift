@@ -63,7 +63,7 @@ extension PolynomialOrthogonalizer {
     /// gradient stays visible); any other matrix, however tiny or huge, gives the same result as its
     /// rescaled copies.
     public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
-        precondition(
+        require(
             g.rank == 2,
             "\(name).orthogonalize: needs a matrix (rank 2), got shape \(g.shape); reshape convolution kernels or batches to matrices first")
         // A public generic called from another module (or through `any Orthogonalizer`) runs unspecialized,

@@ -20,11 +20,11 @@ public struct SVDOrthogonalizer: Orthogonalizer {
     ///
     /// Stops the program if LAPACK fails to converge (use ``exactPolarFactor(_:)`` to catch that error).
     public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
-        precondition(g.rank == 2, "svd.orthogonalize: needs a matrix (rank 2), got shape \(g.shape)")
+        require(g.rank == 2, "svd.orthogonalize: needs a matrix (rank 2), got shape \(g.shape)")
         do {
             return try exactPolarFactor(g).factor
         } catch {
-            preconditionFailure("svd.orthogonalize: \(error) on a matrix of shape \(g.shape)")
+            requirementFailure("svd.orthogonalize: \(error) on a matrix of shape \(g.shape)")
         }
     }
 }
