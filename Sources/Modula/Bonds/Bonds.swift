@@ -144,7 +144,12 @@ public struct SplitIntoHeads: UnaryBond {
     /// The number of heads the last axis is split into.
     public let heads: Int
     /// A split into `heads` heads.
-    public init(heads: Int) { self.heads = heads }
+    ///
+    /// Stops with a message unless `heads` is positive.
+    public init(heads: Int) {
+        require(heads > 0, "SplitIntoHeads: heads must be positive, got \(heads)")
+        self.heads = heads
+    }
     public var name: String { "SplitIntoHeads(\(heads))" }
     public var sensitivity: Double { 1 }
     public func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S> {
