@@ -60,6 +60,8 @@ public enum Gzip {
     /// - Parameters:
     ///   - bytes: the uncompressed contents.
     ///   - level: zlib's compression level, 0 (store) to 9 (smallest).
+    ///
+    /// - Precondition: `level` lies in `0...9`. Stops with a message otherwise.
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> [UInt8] {
         require((0...9).contains(level), "Gzip.compress: level must be in 0...9, got \(level)")
         var stream = z_stream()

@@ -37,6 +37,8 @@ public struct Heatmap: SVGPlot {
     public var size: (width: Double, height: Double)
 
     /// A heat map of `values`, a `rows × columns` matrix in row-major order.
+    ///
+    /// - Precondition: the matrix is not empty and `values` holds `rows·columns` numbers. Stops with a message otherwise.
     public init(rows: Int, columns: Int, values: [Double], title: String = "", colorMap: ColorMap = .grayscale,
                 range: ClosedRange<Double>? = nil) {
         require(rows > 0 && columns > 0, "Heatmap: the matrix must not be empty, got \(rows)×\(columns)")
@@ -56,6 +58,8 @@ public struct Heatmap: SVGPlot {
     private static let margins = (width: 20.0 + 12 + 14 + 52, height: 36.0)
 
     /// A heat map of a rank-2 tensor (a rank-1 tensor is drawn as one row).
+    ///
+    /// - Precondition: `matrix` has rank 1 or 2. Stops with a message otherwise.
     public init<S: TensorScalar>(_ matrix: Tensor<S>, title: String = "", colorMap: ColorMap = .grayscale,
                                  range: ClosedRange<Double>? = nil) {
         require(matrix.rank == 1 || matrix.rank == 2, "Heatmap: expected a rank-1 or rank-2 tensor, got shape \(matrix.shape)")
@@ -95,6 +99,8 @@ public struct Heatmap: SVGPlot {
     }
 
     /// The matrix as an RGB PNG image with one pixel per entry, each repeated `scale` times in both directions.
+    ///
+    /// - Precondition: `scale ≥ 1`. Stops with a message otherwise.
     public func png(scale: Int = 1) -> [UInt8] {
         require(scale >= 1, "Heatmap.png: scale must be at least 1, got \(scale)")
         let r = colorRange

@@ -26,6 +26,8 @@ public struct IDXArray: Equatable, Sendable {
     public static let labelMagic: UInt32 = 0x0000_0801
 
     /// An array of the given shape holding `elements` in row-major order.
+    ///
+    /// - Precondition: every dimension lies in 0…2³²−1, the rank is at most 255 and `elements` fills the shape. Stops with a message otherwise.
     public init(shape: [Int], elements: [UInt8]) {
         require(shape.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDXArray: dimensions must be in 0...2³²−1, got \(shape)")
         require(shape.count <= 255, "IDXArray: rank must be at most 255, got \(shape.count)")

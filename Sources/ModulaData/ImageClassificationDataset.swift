@@ -39,6 +39,8 @@ public struct ImageClassificationDataset: Sendable {
     /// A dataset from raw pixel bytes (row-major `[n, rows, columns]`) and labels for each split.
     ///
     /// Labels must lie in `0..<classNames.count` and there must be one per image.
+    ///
+    /// - Precondition: one label per image, each in `0..<classNames.count`. Stops with a message otherwise.
     public init(
         name: String, rows: Int, columns: Int, classNames: [String],
         trainPixels: [UInt8], trainLabels: [Int], testPixels: [UInt8], testLabels: [Int]
@@ -69,6 +71,8 @@ public struct ImageClassificationDataset: Sendable {
     }
 
     /// The images of a split (or those in `range`) as a `[n, rows × columns]` tensor scaled to [0, 1].
+    ///
+    /// - Precondition: `range` lies inside the split. Stops with a message otherwise.
     public func images(_ split: Split, range: Range<Int>? = nil) -> Tensor<Float> {
         let r = range ?? 0..<count(split)
         require(r.lowerBound >= 0 && r.upperBound <= count(split),
@@ -77,6 +81,8 @@ public struct ImageClassificationDataset: Sendable {
     }
 
     /// The images and labels at the given indices of a split, in that order.
+    ///
+    /// - Precondition: every index lies inside the split. Stops with a message otherwise.
     public func examples(_ split: Split, at indices: [Int]) -> (images: Tensor<Float>, labels: [Int]) {
         let all = labelsBySplit[split]!
         for i in indices {
@@ -89,6 +95,8 @@ public struct ImageClassificationDataset: Sendable {
     ///
     /// This is the sampler of Modula's hello-MNIST; every call is independent, so there are no epochs.
     /// - Returns: images `[size, rows × columns]` scaled to [0, 1] and their `size` labels.
+    ///
+    /// - Precondition: `size` is positive and the training split is not empty. Stops with a message otherwise.
     public func batch(size: Int, using rng: inout RandomGenerator) -> (images: Tensor<Float>, labels: [Int]) {
         require(size > 0, "\(name).batch(size:): size must be positive, got \(size)")
         let n = count(.train)
@@ -98,6 +106,8 @@ public struct ImageClassificationDataset: Sendable {
     }
 
     /// A split in consecutive chunks of at most `size` images (the last may be shorter), for evaluation.
+    ///
+    /// - Precondition: `size` is positive. Stops with a message otherwise.
     public func chunks(of split: Split, size: Int) -> [(images: Tensor<Float>, labels: [Int])] {
         require(size > 0, "\(name).chunks(of:size:): size must be positive, got \(size)")
         return stride(from: 0, to: count(split), by: size).map { start in
@@ -182,6 +192,8 @@ extension ImageClassificationDataset {
     ///   - name: the dataset's name in messages.
     ///   - classNames: the class names indexed by label; labels outside their range are an error.
     ///   - limit: keep only the first `limit` images of each split.
+    ///
+    /// - Precondition: `limit` is not negative. Stops with a message otherwise.
     public static func mnistFormat(
         directory: String, name: String = "MNIST-format dataset", classNames: [String] = digitClassNames, limit: Int? = nil
     ) throws(DataError) -> ImageClassificationDataset {

@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// Softmax along the last axis, computed stably in one fused pass per row.
+    ///
+    /// - Precondition: rank ≥ 1. Stops with a message otherwise.
     public func softmax() -> Tensor {
         require(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
@@ -20,6 +22,8 @@ extension Tensor {
     }
 
     /// Log-softmax along the last axis.
+    ///
+    /// - Precondition: rank ≥ 1. Stops with a message otherwise.
     public func logSoftmax() -> Tensor {
         require(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
@@ -50,6 +54,8 @@ extension Tensor {
 }
 
 /// Mean cross-entropy of `logits` (`[…, classes]`) against integer `labels`, one per row.
+///
+/// - Precondition: one label per row of `logits`, each in `0..<classes`. Stops with a message otherwise.
 public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
     require(logits.rank >= 1, "crossEntropy: logits need rank ≥ 1, got shape \(logits.shape)")
     let c = logits.shape[logits.rank - 1]
@@ -89,6 +95,8 @@ private func Scalar_expShift<S: TensorScalar>(_ x: UnsafePointer<S>, _ m: S, _ o
 }
 
 /// Mean of the squared differences of two tensors of the same shape.
+///
+/// - Precondition: `prediction` and `target` have equal shapes. Stops with a message otherwise.
 public func meanSquaredError<S: TensorScalar>(_ prediction: Tensor<S>, _ target: Tensor<S>) -> Tensor<S> {
     require(
         prediction.shape == target.shape,
@@ -97,6 +105,8 @@ public func meanSquaredError<S: TensorScalar>(_ prediction: Tensor<S>, _ target:
 }
 
 /// One-hot rows: `[labels.count, classes]` with a 1 at each label.
+///
+/// - Precondition: every label lies in `0..<classes`. Stops with a message otherwise.
 public func oneHot<S: TensorScalar>(_ labels: [Int], classes: Int, as: S.Type = S.self) -> Tensor<S> {
     var t = Tensor<S>.zeros([labels.count, classes])
     t.withUnsafeMutableBufferPointer { p in

@@ -12,6 +12,8 @@ extension Tensor {
     }
 
     /// `alpha · op(self) · op(other)`, the scale applied inside the GEMM (no extra pass over the result).
+    ///
+    /// - Precondition: rank ≥ 2 operands whose inner dimensions match and whose batch axes agree. Stops with a message otherwise.
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false, scaledBy alpha: Scalar) -> Tensor {
         let a = self, b = other
         require(a.rank >= 2 && b.rank >= 2, "matmul: needs rank ≥ 2 operands, got shapes \(a.shape) and \(b.shape)")
@@ -80,6 +82,8 @@ extension Tensor {
     /// The Gram matrix `self · selfᵀ` (or `selfᵀ · self` when `transpose`) of a matrix, through SYRK.
     ///
     /// SYRK computes one triangle (half the FLOPs of GEMM); the other is mirrored. Not recorded.
+    ///
+    /// - Precondition: a matrix (rank 2). Stops with a message otherwise.
     public func gram(transpose: Bool = false) -> Tensor {
         require(rank == 2, "gram: needs a matrix, got shape \(shape)")
         let (r, c) = (shape[0], shape[1])

@@ -53,6 +53,8 @@ extension Tensor {
     }
 
     /// Sum along the given axes (negative axes count from the end).
+    ///
+    /// - Precondition: every axis is in range (as for the other reductions along axes). Stops with a message otherwise.
     public func sum(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, "sum")
         var t = detached
@@ -98,12 +100,16 @@ extension Tensor {
     public func max(alongAxis axis: Int, keepingDimensions keep: Bool = false) -> Tensor {
         max(alongAxes: [axis], keepingDimensions: keep)
     }
-    /// Largest element (not recorded).
+    /// Largest element (not recorded); NaN when the tensor holds NaN.
+    ///
+    /// - Precondition: the tensor is not empty. Stops with a message otherwise.
     public func max() -> Scalar {
         require(count > 0, "max: tensor of shape \(shape) is empty")
         return Scalar.maxElement(storage.pointer, count)
     }
-    /// Smallest element (not recorded).
+    /// Smallest element (not recorded); NaN when the tensor holds NaN.
+    ///
+    /// - Precondition: the tensor is not empty. Stops with a message otherwise.
     public func min() -> Scalar {
         require(count > 0, "min: tensor of shape \(shape) is empty")
         return Scalar.minElement(storage.pointer, count)
@@ -121,6 +127,8 @@ extension Tensor {
     }
 
     /// Index of the largest element along `axis` (first one on ties).
+    ///
+    /// - Precondition: `axis` is in range and not empty. Stops with a message otherwise.
     public func argmax(alongAxis axis: Int) -> [Int] {
         let axis = normalizedAxis(axis, "argmax")
         let n = shape[axis]
@@ -143,6 +151,8 @@ extension Tensor {
     public var squaredNormValue: Scalar { Scalar.sumOfSquares(storage.pointer, count) }
 
     /// Inner product of all elements with another tensor of the same shape (not recorded).
+    ///
+    /// - Precondition: equal shapes. Stops with a message otherwise.
     public func dotValue(_ other: Tensor) -> Scalar {
         require(shape == other.shape, "dot: shapes \(shape) and \(other.shape) must be equal")
         return Scalar.dot(storage.pointer, other.storage.pointer, count)

@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// The same elements with a new shape (no copy). One axis may be `-1` and is inferred.
+    ///
+    /// - Precondition: the new shape holds as many elements (one axis may be −1). Stops with a message otherwise.
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var newShape = newShape
         if let i = newShape.firstIndex(of: -1) {
@@ -18,6 +20,8 @@ extension Tensor {
     }
 
     /// Axes permuted: axis `i` of the result is axis `permutation[i]` of `self`.
+    ///
+    /// - Precondition: `permutation` is a permutation of the axes. Stops with a message otherwise.
     public func permuted(_ permutation: [Int]) -> Tensor {
         require(
             permutation.count == rank && Set(permutation) == Set(0..<rank),
@@ -60,6 +64,8 @@ extension Tensor {
     }
 
     /// The matrix transpose of a rank-2 tensor, or the swap of the last two axes of a batch.
+    ///
+    /// - Precondition: rank ≥ 2. Stops with a message otherwise.
     public func transposed() -> Tensor {
         require(rank >= 2, "transposed: needs rank ≥ 2, got shape \(shape)")
         var p = Array(0..<rank)
@@ -68,6 +74,8 @@ extension Tensor {
     }
 
     /// Elements `range` along `axis`.
+    ///
+    /// - Precondition: `axis` and `range` are in bounds. Stops with a message otherwise.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = normalizedAxis(axis, "slice")
         require(
@@ -94,6 +102,8 @@ extension Tensor {
     }
 
     /// Concatenation of tensors along `axis`; all other extents must agree.
+    ///
+    /// - Precondition: at least one tensor, all of one rank and equal off `axis`. Stops with a message otherwise.
     public static func concatenate(_ parts: [Tensor], alongAxis axis: Int) -> Tensor {
         require(!parts.isEmpty, "concatenate: needs at least one tensor")
         let first = parts[0]
@@ -125,6 +135,8 @@ extension Tensor {
     /// Rows of a tensor selected by integer indices along axis 0 (an embedding lookup).
     ///
     /// The result has shape `indexShape + shape[1...]`; `indexShape` defaults to `[indices.count]`.
+    ///
+    /// - Precondition: every index lies in `0..<shape[0]` and `indexShape` holds them all. Stops with a message otherwise.
     public func gather(_ indices: [Int], indexShape: [Int]? = nil) -> Tensor {
         require(rank >= 1, "gather: needs rank ≥ 1, got shape \(shape)")
         let ishape = indexShape ?? [indices.count]
@@ -141,6 +153,8 @@ extension Tensor {
 
     /// The adjoint of ``gather(_:indexShape:)``: sums slice `i` of `self` (in index order) into row
     /// `indices[i]` of a zero tensor of shape `targetShape`.
+    ///
+    /// - Precondition: every index lies in `0..<targetShape[0]` and the shapes fit. Stops with a message otherwise.
     public func scatterAdding(_ indices: [Int], into targetShape: [Int]) -> Tensor {
         require(!targetShape.isEmpty, "scatterAdd: target shape must have rank ≥ 1")
         let rows = targetShape[0], w = targetShape.dropFirst().reduce(1, *)

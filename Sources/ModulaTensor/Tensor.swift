@@ -80,6 +80,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// A tensor of the given shape holding `scalars` in row-major order.
+    ///
+    /// - Precondition: `scalars` fills `shape` (no negative dimension). Stops with a message otherwise.
     public init(shape: [Int], scalars: [Scalar]) {
         Tensor.checkShape(shape, "Tensor(shape:scalars:)")
         let n = shape.reduce(1, *)
@@ -97,6 +99,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     public init(_ scalar: Scalar) { self.init(repeating: scalar, shape: []) }
 
     /// A rank-2 tensor from nested rows (all rows must have the same length).
+    ///
+    /// - Precondition: rows of equal length. Stops with a message otherwise.
     public init(rows: [[Scalar]]) {
         let cols = rows.first?.count ?? 0
         require(rows.allSatisfy { $0.count == cols }, "Tensor(rows:): rows have different lengths")
@@ -115,6 +119,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// The elements in row-major order.
     public var scalars: [Scalar] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
     /// The only element of a tensor with one element.
+    ///
+    /// - Precondition: exactly one element. Stops with a message otherwise.
     public var scalar: Scalar {
         require(count == 1, "scalar: tensor of shape \(shape) has \(count) elements, expected 1")
         return storage.pointer[0]
@@ -123,6 +129,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// The element at a multi-index.
     ///
     /// Setting an element is not recorded for differentiation: the tensor is detached from the tape.
+    ///
+    /// - Precondition: one in-range component per axis. Stops with a message otherwise.
     public subscript(_ index: Int...) -> Scalar {
         get { storage.pointer[offset(of: index)] }
         set {
@@ -215,6 +223,8 @@ extension Tensor {
     @inlinable public static func zeros(like other: Tensor) -> Tensor { .zeros(other.shape) }
 
     /// `start, start + step, …` below `end`.
+    ///
+    /// - Precondition: `step` is nonzero. Stops with a message otherwise.
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
         require(step != 0, "arange: step must be nonzero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))

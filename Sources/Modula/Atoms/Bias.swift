@@ -12,6 +12,8 @@ public struct Bias: Atom {
     public let mass: Double
 
     /// A bias of length `width`.
+    ///
+    /// - Precondition: `width` is positive. Stops with a message otherwise.
     public init(_ width: Int, norm: Norm = .rms, mass: Double = 1) {
         require(width > 0, "Bias: width must be positive, got \(width)")
         self.width = width
@@ -45,6 +47,8 @@ public struct Gain: Atom {
     public let mass: Double
 
     /// A gain of length `width`.
+    ///
+    /// - Precondition: `width` is positive. Stops with a message otherwise.
     public init(_ width: Int, norm: Bias.Norm = .infinity, mass: Double = 1) {
         require(width > 0, "Gain: width must be positive, got \(width)")
         self.width = width

@@ -17,6 +17,8 @@ public struct Linear: Atom {
     public let mass: Double
 
     /// A dense layer from `fanIn` to `fanOut` features.
+    ///
+    /// - Precondition: `fanIn` and `fanOut` are positive. Stops with a message otherwise.
     public init(
         in fanIn: Int, out fanOut: Int, norm: MatrixNorm = .spectral,
         orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1

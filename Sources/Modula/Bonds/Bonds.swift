@@ -41,7 +41,7 @@ public struct Mul: UnaryBond {
     public func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S> { x * S(factor) }
 }
 
-/// max(x, 0) (sensitivity 1).
+/// max(x, 0) (sensitivity 1); NaN stays NaN.
 public struct ReLU: UnaryBond {
     /// The bond (it has no parameters).
     public init() {}
@@ -124,6 +124,8 @@ public struct AvgPool: UnaryBond {
     /// The side of each pooling window (and the stride).
     public let size: Int
     /// Pooling over `size × size` windows.
+    ///
+    /// - Precondition: `size ≥ 1`. Stops with a message otherwise.
     public init(_ size: Int = 2) {
         require(size >= 1, "AvgPool: size must be ≥ 1, got \(size)")
         self.size = size
@@ -246,6 +248,8 @@ public struct RoPE: Bond {
     /// The base of the rotation frequencies (10000 in the original RoPE).
     public let base: Double
     /// A rotary embedding for heads of size `headDimension`.
+    ///
+    /// - Precondition: `headDimension` is even. Stops with a message otherwise.
     public init(headDimension: Int, base: Double = 10000) {
         require(headDimension % 2 == 0, "RoPE: head dimension must be even, got \(headDimension)")
         self.headDimension = headDimension

@@ -229,6 +229,8 @@ public struct Scaled: Module {
     private let chain: Sequential
 
     /// `module`'s output times `factor` (finite and nonzero).
+    ///
+    /// - Precondition: `factor` is finite and nonzero. Stops with a message otherwise.
     public init(_ factor: Double, _ module: any Module) {
         require(factor != 0 && factor.isFinite, "Scaled: the factor must be finite and nonzero, got \(factor)")
         self.factor = factor
@@ -268,6 +270,8 @@ public struct Tared: Module {
     public let mass: Double
 
     /// `module` with its subtree's masses rescaled to total `mass`.
+    ///
+    /// - Precondition: `mass` is finite and ≥ 0, and 0 when the module's own mass is 0. Stops with a message otherwise.
     public init(_ module: any Module, mass: Double) {
         require(mass >= 0 && mass.isFinite, "tared: mass must be finite and ≥ 0, got \(mass)")
         require(module.mass > 0 || mass == 0, "tared: cannot give mass \(mass) to \(module.name), whose mass is 0")
@@ -303,6 +307,8 @@ public struct Named: Module {
     public let label: String?
 
     /// `module` labelled `label` (nonempty, without dots).
+    ///
+    /// - Precondition: `label` is nonempty and contains no `.`. Stops with a message otherwise.
     public init(_ label: String, _ module: any Module) {
         require(!label.isEmpty && !label.contains("."), "named: label '\(label)' must be nonempty and contain no '.'")
         self.label = label
@@ -355,6 +361,8 @@ extension Module {
     /// The module with a label for its weight names.
     public func named(_ label: String) -> Named { Named(label, self) }
     /// `count` copies composed one after another, each with its own weights.
+    ///
+    /// - Precondition: `count ≥ 1`. Stops with a message otherwise.
     public func repeated(_ count: Int) -> Sequential {
         require(count >= 1, "repeated: count must be ≥ 1, got \(count)")
         return Sequential(Array(repeating: self as any Module, count: count))

@@ -51,6 +51,8 @@ extension Orthogonalizer {
     /// Orthogonalizes `g` and measures the result against the exact polar factor (through SVD).
     ///
     /// - Throws: `LinearAlgebraError` (from ModulaTensor) when LAPACK's SVD fails to converge.
+    ///
+    /// - Precondition: `g` is a matrix (rank 2). Stops with a message otherwise.
     public func diagnostics<S: TensorScalar>(for g: Tensor<S>) throws -> OrthogonalizationDiagnostics<S> {
         require(g.rank == 2, "\(name).diagnostics: needs a matrix (rank 2), got shape \(g.shape)")
         let o = orthogonalize(g)
@@ -75,6 +77,8 @@ extension Orthogonalizer {
 /// zero matrix gets zeros. Non-finite inputs give an all-NaN result.
 ///
 /// - Throws: `LinearAlgebraError` (from ModulaTensor) when LAPACK's SVD fails to converge.
+///
+/// - Precondition: `g` is a matrix (rank 2). Stops with a message otherwise.
 public func exactPolarFactor<S: TensorScalar>(_ g: Tensor<S>) throws -> (factor: Tensor<S>, rank: Int) {
     require(g.rank == 2, "exactPolarFactor: needs a matrix (rank 2), got shape \(g.shape)")
     let (m, n) = (g.shape[0], g.shape[1])

@@ -62,6 +62,8 @@ extension PolynomialOrthogonalizer {
     /// A zero matrix gives zeros; a matrix with a NaN or infinite entry gives all NaN (so that a broken
     /// gradient stays visible); any other matrix, however tiny or huge, gives the same result as its
     /// rescaled copies.
+    ///
+    /// - Precondition: `g` is a matrix (rank 2) whose largest entry is finite and nonzero. Stops with a message otherwise.
     public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
         require(
             g.rank == 2,

@@ -19,6 +19,8 @@ public struct SVDOrthogonalizer: Orthogonalizer {
     /// The exact polar factor of `g`'s nonzero part; zeros for a zero matrix, all NaN for a non-finite one.
     ///
     /// Stops the program if LAPACK fails to converge (use ``exactPolarFactor(_:)`` to catch that error).
+    ///
+    /// - Precondition: `g` is a matrix (rank 2) that LAPACK can decompose. Stops with a message otherwise.
     public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
         require(g.rank == 2, "svd.orthogonalize: needs a matrix (rank 2), got shape \(g.shape)")
         do {
