@@ -110,7 +110,13 @@ func evaluate(_ model: any Module, _ weights: [Tensor<Float>], _ data: ImageClas
 }
 
 /// Loads Fashion-MNIST from its Debian package, or MNIST-format IDX files from `directory`.
+///
+/// - Throws: the reader's ``DataError``, or ``ExampleError/noImages(source:split:)`` when a split is empty.
 public func loadImages(directory: String?, limit: Int? = nil) throws -> ImageClassificationDataset {
-    if let directory { return try ImageClassificationDataset.mnistFormat(directory: directory, limit: limit) }
-    return try ImageClassificationDataset.fashionMNIST(limit: limit)
+    let data = try directory.map { try ImageClassificationDataset.mnistFormat(directory: $0, limit: limit) }
+        ?? ImageClassificationDataset.fashionMNIST(limit: limit)
+    for split in [ImageClassificationDataset.Split.train, .test] where data.count(split) == 0 {
+        throw ExampleError.noImages(source: directory ?? "Fashion-MNIST", split: "\(split)")
+    }
+    return data
 }

@@ -30,6 +30,8 @@ public enum HelloGPT {
         public var seed: UInt64 = 0
         /// Text given directly (used by tests instead of a file).
         public var text: String? = nil
+        /// Skip steps whose loss, gradient or update holds NaN or infinity instead of stopping.
+        public var skipNonFiniteSteps = false
         public init() {}
         public static var quick: Configuration {
             var c = Configuration()
@@ -37,13 +39,47 @@ public enum HelloGPT {
             c.context = 16; c.batch = 8; c.validationBatches = 4; c.validationEvery = 30; c.sampleLength = 40
             return c
         }
+
+        /// Throws unless every size and count is positive (the sample length ≥ 0), the learning rate is
+        /// finite and > 0, the momentum lies in [0, 1) and the temperature is finite and ≥ 0.
+        public func validate() throws(ExampleError) {
+            try requirePositive(steps, "--steps")
+            try requireLearningRate(learningRate)
+            try requireNonNegative(sampleLength, "--sample-length")
+            guard temperature.isFinite && temperature >= 0 else {
+                throw .invalidOption("--temperature", value: "\(temperature)", expected: "a finite number ≥ 0 (0 samples greedily)")
+            }
+            guard momentum >= 0 && momentum < 1 else {
+                throw .invalidOption("momentum", value: "\(momentum)", expected: "in [0, 1)")
+            }
+            for (value, name) in [(batch, "batch"), (context, "context"), (heads, "heads"), (dimension, "dimension"),
+                                  (headDimension, "headDimension"), (blocks, "blocks"),
+                                  (validationBatches, "validationBatches"), (validationEvery, "validationEvery")] {
+                try requirePositive(value, name)
+            }
+        }
+
+        /// The shortest text whose training and validation parts (90 % and 10 %) each exceed the context.
+        public var shortestText: Int {
+            var n = context + 1
+            while Int(Double(n) * 0.9) <= context || n - Int(Double(n) * 0.9) <= context { n += 1 }
+            return n
+        }
     }
 
     /// Trains and returns `initial_val_loss`, `val_loss`, `train_loss`, `tokens_per_second`, `seconds`.
+    ///
+    /// - Throws: ``ExampleError/textTooShort(source:characters:needed:context:)`` when a split of the text is
+    ///   not longer than the context.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try c.validate()
         let data: CharacterDataset
         if let text = c.text { data = try CharacterDataset(text: text, source: "text") } else {
             data = try CharacterDataset.load(path: c.textPath)
+        }
+        guard data.tokens(.train).count > c.context && data.tokens(.validation).count > c.context else {
+            throw ExampleError.textTooShort(source: data.source, characters: data.tokens.count,
+                                            needed: c.shortestText, context: c.context)
         }
         env.log("text: \(data.source) — \(data.tokens.count) characters, vocabulary \(data.vocabularySize)")
         let gpt = GPT(vocabulary: data.vocabularySize, heads: c.heads, dimension: c.dimension,
@@ -53,6 +89,8 @@ public enum HelloGPT {
         var weights: [Tensor<Float>] = gpt.initialize(using: &rng)
         var optimizer = try Optimizer<Float>.modular(
             module: gpt, learningRate: .linearDecay(c.learningRate, steps: c.steps), momentum: .ema(c.momentum))
+
+        if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
 
         func loss(_ w: [Tensor<Float>], _ inputs: [Int], _ targets: [Int], batch: Int) throws -> Tensor<Float> {
             let logits = try gpt.forward([idTensor(inputs, shape: [batch, c.context])], weights: w[...])[0]
@@ -77,7 +115,7 @@ public enum HelloGPT {
             let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
             let t0 = now()
             let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch) }
-            try optimizer.update(&weights, gradients: grads)
+            try optimizer.update(&weights, gradients: grads, loss: value)
             trainingSeconds += now() - t0
             trainLosses.append(Double(value.scalar))
             if (step + 1) % c.validationEvery == 0 || step == c.steps - 1 {
@@ -102,10 +140,11 @@ public enum HelloGPT {
         result.add("train_loss", trainLosses.suffix(100).reduce(0, +) / Double(Swift.min(100, trainLosses.count)))
         result.add("tokens_per_second", Double(c.steps * c.batch * c.context) / trainingSeconds, digits: 0)
         result.add("seconds", trainingSeconds, digits: 2)
+        if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         return result
     }
 
-    /// Samples `length` characters after a newline, at the given temperature.
+    /// Samples `length` characters after a newline, at the given temperature (0: the most likely one).
     static func generate(_ gpt: any Module, _ w: [Tensor<Float>], _ data: CharacterDataset, length: Int,
                          temperature: Double, context: Int, rng: inout RandomGenerator) throws -> String {
         var ids = (try? data.encode("\n")) ?? [0]
@@ -113,6 +152,10 @@ public enum HelloGPT {
             let window = Array(ids.suffix(context))
             let logits = try gpt.forward([idTensor(window, shape: [1, window.count])], weights: w[...])[0]
             let last = logits.slice(axis: 1, (window.count - 1)..<window.count).reshaped([-1])
+            if temperature == 0 {
+                ids.append(last.reshaped([1, -1]).argmax(alongAxis: -1)[0])
+                continue
+            }
             let p = (last * Float(1 / Swift.max(temperature, 1e-3))).softmax().scalars
             var u = Float(rng.nextUnitDouble()), choice = p.count - 1
             for (i, pi) in p.enumerated() { u -= pi; if u <= 0 { choice = i; break } }

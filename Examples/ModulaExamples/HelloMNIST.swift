@@ -17,16 +17,29 @@ public enum HelloMNIST {
         public var dataDirectory: String? = nil
         /// Use only the first `limit` images of each split.
         public var limit: Int? = nil
+        /// Skip steps whose inputs, loss, gradient or update hold NaN or infinity instead of stopping.
+        public var skipNonFiniteSteps = false
         public init() {}
         public static var quick: Configuration {
             var c = Configuration()
             c.steps = 150; c.width = 64; c.limit = 6000
             return c
         }
+
+        /// Throws unless the step count, batch and width are positive and the learning rate is finite and > 0.
+        public func validate() throws(ExampleError) {
+            try requirePositive(steps, "--steps")
+            try requirePositive(batch, "--batch")
+            try requirePositive(width, "--width")
+            try requireLearningRate(learningRate)
+            try requireLimit(limit)
+        }
     }
 
-    /// Trains and returns `test_accuracy`, `train_loss`, `images_per_second` and `seconds`.
+    /// Trains and returns `test_accuracy`, `train_loss`, `images_per_second` and `seconds` (and
+    /// `skipped_steps` with ``Configuration/skipNonFiniteSteps``).
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try c.validate()
         let loadStart = now()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         env.log("loaded \(data.count(.train)) training and \(data.count(.test)) test images in \(formatted(now() - loadStart, digits: 2)) s")
@@ -35,6 +48,7 @@ public enum HelloMNIST {
         var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
         let schedule: Schedule = c.decay ? .linearDecay(c.learningRate, steps: c.steps) : .constant(c.learningRate)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)
+        if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
         var progress = env.progress(total: c.steps, label: "hello-mnist", itemsPerStep: c.batch)
         var losses: [Double] = []
         var trainingSeconds = 0.0
@@ -45,7 +59,7 @@ public enum HelloMNIST {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([images], weights: w[...])[0], targets)
             }
-            try optimizer.update(&weights, gradients: grads)
+            try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [images])
             trainingSeconds += now() - t0
             losses.append(Double(loss.scalar))
             progress?.update(step: step, loss: losses.last!)
@@ -63,6 +77,7 @@ public enum HelloMNIST {
         result.add("train_loss", losses.suffix(50).reduce(0, +) / Double(Swift.min(50, losses.count)))
         result.add("images_per_second", Double(c.steps * c.batch) / trainingSeconds, digits: 0)
         result.add("seconds", trainingSeconds, digits: 2)
+        if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         return result
     }
 }

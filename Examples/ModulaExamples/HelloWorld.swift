@@ -15,6 +15,8 @@ public enum HelloWorld {
         public var output = 10
         public var learningRate = 0.1
         public var seed: UInt64 = 0
+        /// Skip steps whose loss, gradient or update holds NaN or infinity instead of stopping.
+        public var skipNonFiniteSteps = false
         public init() {}
         /// The reduced form the tests run.
         public static var quick: Configuration {
@@ -22,11 +24,23 @@ public enum HelloWorld {
             c.steps = 300; c.input = 64; c.width = 64; c.batch = 32
             return c
         }
+
+        /// Throws unless every size and the step count are positive and the learning rate is finite and > 0.
+        public func validate() throws(ExampleError) {
+            try requirePositive(steps, "--steps")
+            try requirePositive(width, "--width")
+            try requirePositive(batch, "batch")
+            try requirePositive(input, "input")
+            try requirePositive(output, "output")
+            try requireLearningRate(learningRate)
+        }
     }
 
     /// Trains and returns the `result` with `initial_loss`, `loss_at_900` (when reached), `final_loss`,
     /// `steps_per_second` and `seconds`.
+    /// With ``Configuration/skipNonFiniteSteps`` the result also has `skipped_steps`.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try c.validate()
         var rng = RandomGenerator(seed: c.seed)
         let mlp = MLP(input: c.input, width: c.width, output: c.output, depth: 3)
         env.log("\(mlp)")
@@ -34,6 +48,7 @@ public enum HelloWorld {
         let x = Tensor<Float>.randomNormal([c.batch, c.input], using: &rng)
         let y = Tensor<Float>.randomNormal([c.batch, c.output], using: &rng)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: .linearDecay(c.learningRate, steps: c.steps))
+        if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
         var progress = env.progress(total: c.steps, label: "hello-world", itemsPerStep: 1)
         var losses: [Double] = []
         let start = now()
@@ -41,7 +56,7 @@ public enum HelloWorld {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
             }
-            try optimizer.update(&weights, gradients: grads)
+            try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [x])
             losses.append(Double(loss.scalar))
             progress?.update(step: step, loss: losses.last!)
         }
@@ -57,6 +72,7 @@ public enum HelloWorld {
         result.add("final_loss", losses.last!, digits: 8)
         result.add("steps_per_second", Double(c.steps) / seconds, digits: 1)
         result.add("seconds", seconds, digits: 2)
+        if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         return result
     }
 }

@@ -39,6 +39,22 @@ public enum LRTransfer {
             return c
         }
         func rates(_ m: Method) -> [Int] { grid[m] ?? m.defaultGrid }
+
+        /// Throws unless there is a width and a method, every width, depth, step count and batch is
+        /// positive.
+        public func validate() throws(ExampleError) {
+            guard !widths.isEmpty else { throw .invalidOption("--widths", value: "[]", expected: "at least one width") }
+            for w in widths { try requirePositive(w, "--widths") }
+            for d in depths { try requirePositive(d, "--depths") }
+            try requirePositive(depthWidth, "depthWidth")
+            try requirePositive(steps, "--steps")
+            try requirePositive(batch, "batch")
+            guard !methods.isEmpty else { throw .invalidOption("--methods", value: "[]", expected: "at least one method") }
+            for (m, g) in grid where g.isEmpty {
+                throw .invalidOption("grid", value: "[] for \(m.rawValue)", expected: "at least one exponent")
+            }
+            try requireLimit(limit)
+        }
     }
 
     /// One sweep: the training loss after training (on a fixed set of 2048 training images) at each
@@ -88,7 +104,8 @@ public enum LRTransfer {
             }
             let value = Double(loss.scalar)
             if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return .infinity }
-            try opt.update(&w, gradients: grads)
+            // A NaN or infinite update is divergence too (the loss and gradients were checked above).
+            do { try opt.update(&w, gradients: grads) } catch OptimizerError.nonFinite { return .infinity }
         }
         // The loss on a fixed set of training images: the same for every run, so no batch noise.
         let (images, labels) = evaluationSet(data)
@@ -107,6 +124,7 @@ public enum LRTransfer {
     /// `modular_wider_is_better` (1 when the best loss never gets worse with width),
     /// and `modular_depth_optimum_shift` when depths were swept.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try c.validate()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         let total = c.methods.reduce(0) { $0 + c.rates($1).count } * (c.widths.count + c.depths.count)
         var progress = env.progress(total: Swift.max(total, 1), label: "lr-transfer", itemsPerStep: 1)

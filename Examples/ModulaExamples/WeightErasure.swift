@@ -22,6 +22,18 @@ public enum WeightErasure {
             c.width = 48; c.steps = 60; c.logLearningRates = [-4, -1, 2]; c.stableRankWidths = [16, 64]; c.limit = 4000
             return c
         }
+
+        /// Throws unless the widths, step count and batch are positive and there is a learning rate to try.
+        public func validate() throws(ExampleError) {
+            try requirePositive(width, "--width")
+            try requirePositive(steps, "--steps")
+            try requirePositive(batch, "batch")
+            for w in stableRankWidths { try requirePositive(w, "stableRankWidths") }
+            guard !logLearningRates.isEmpty else {
+                throw .invalidOption("logLearningRates", value: "[]", expected: "at least one exponent")
+            }
+            try requireLimit(limit)
+        }
     }
 
     /// A `size × size` mask of the letter "M" (1 on the strokes, 0 elsewhere).
@@ -59,6 +71,7 @@ public enum WeightErasure {
     /// each method's best rate; 1 means untouched), and `stable_rank_raw` / `stable_rank_dualized`
     /// at the largest width.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try c.validate()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         let mlp = MLP(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
         let hidden = 1  // "2.weight", the width × width matrix
@@ -89,7 +102,8 @@ public enum WeightErasure {
                         meanSquaredError(try mlp.forward([images], weights: w[...])[0], oneHot(labels, classes: data.classCount, as: Float.self))
                     }
                     if !grads.allSatisfy(\.isFinite) { diverged = true; break }
-                    try opt.update(&w, gradients: grads)
+                    // A NaN or infinite update is divergence too (the gradients were checked above).
+                    do { try opt.update(&w, gradients: grads) } catch OptimizerError.nonFinite { diverged = true; break }
                 }
                 let acc = diverged || !w.allSatisfy(\.isFinite) ? 0.1 : try evaluate(mlp, w, data)
                 accuracy[method]!.append(acc)

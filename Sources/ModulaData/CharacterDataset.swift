@@ -43,8 +43,10 @@ public struct CharacterDataset: Sendable {
     ///   - trainFraction: the share of characters in the training split, in (0, 1].
     ///   - source: where the text came from, used in messages.
     /// - Throws: ``DataError/emptyText(source:)`` when the text or its training part is empty.
+    ///
+    /// - Precondition: `trainFraction` lies in (0, 1]. Stops with a message otherwise.
     public init(text: String, trainFraction: Double = 0.9, source: String = "text") throws(DataError) {
-        precondition(trainFraction > 0 && trainFraction <= 1, "CharacterDataset: trainFraction must be in (0, 1], got \(trainFraction)")
+        require(trainFraction > 0 && trainFraction <= 1, "CharacterDataset: trainFraction must be in (0, 1], got \(trainFraction)")
         let scalars = Array(text.unicodeScalars)
         let vocabulary = Set(scalars).sorted { $0.value < $1.value }
         var ascii = [Int](repeating: -1, count: 128)
@@ -90,10 +92,12 @@ public struct CharacterDataset: Sendable {
     }
 
     /// The text spelled by token ids (each must be in `0..<vocabularySize`).
+    ///
+    /// - Precondition: every id lies in `0..<vocabularySize`. Stops with a message otherwise.
     public func decode<S: Sequence<Int>>(_ ids: S) -> String {
         var s = String.UnicodeScalarView()
         for id in ids {
-            precondition(vocabulary.indices.contains(id), "CharacterDataset.decode: token \(id) is outside 0..<\(vocabularySize)")
+            require(vocabulary.indices.contains(id), "CharacterDataset.decode: token \(id) is outside 0..<\(vocabularySize)")
             s.append(vocabulary[id])
         }
         return String(s)
@@ -105,10 +109,12 @@ public struct CharacterDataset: Sendable {
     /// shifted copy fit); `targets[b, t]` is the character after `inputs[b, t]`, i.e. `inputs` shifted left by one.
     /// This is the sampler of Modula's hello-GPT.
     /// - Returns: `inputs` and `targets`, each `size × context` token ids in row-major order.
+    ///
+    /// - Precondition: `size` and `context` are positive and the split is longer than `context`. Stops with a message otherwise.
     public func batch(size: Int, context: Int, split: Split = .train, using rng: inout RandomGenerator) -> (inputs: [Int], targets: [Int]) {
-        precondition(size > 0 && context > 0, "CharacterDataset.batch: size and context must be positive, got \(size) and \(context)")
+        require(size > 0 && context > 0, "CharacterDataset.batch: size and context must be positive, got \(size) and \(context)")
         let part = tokens(split)
-        precondition(part.count > context,
+        require(part.count > context,
                      "CharacterDataset.batch: the \(split) split has \(part.count) characters, needs more than context \(context)")
         var inputs: [Int] = []
         var targets: [Int] = []

@@ -1,3 +1,4 @@
+import ModulaTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -78,7 +79,7 @@ enum FileIO {
     /// Copies with `memcpy`: `append(contentsOf:)` of a generic sequence runs byte by byte in debug builds.
     static func grow(_ array: inout [UInt8], to count: Int) {
         let old = array.count
-        precondition(count >= old)
+        require(count >= old, "FileIO.grow: cannot shrink \(old) bytes to \(count)")
         array = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             array.withUnsafeBytes { source in
                 UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)

@@ -1,3 +1,4 @@
+import ModulaTensor
 import CZlib
 
 /// Reading and writing gzip files with zlib.
@@ -59,14 +60,16 @@ public enum Gzip {
     /// - Parameters:
     ///   - bytes: the uncompressed contents.
     ///   - level: zlib's compression level, 0 (store) to 9 (smallest).
+    ///
+    /// - Precondition: `level` lies in `0...9`. Stops with a message otherwise.
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> [UInt8] {
-        precondition((0...9).contains(level), "Gzip.compress: level must be in 0...9, got \(level)")
+        require((0...9).contains(level), "Gzip.compress: level must be in 0...9, got \(level)")
         var stream = z_stream()
         // windowBits 15 + 16: a 32 KiB window with a gzip (not zlib) wrapper.
         let status = deflateInit2_(
             &stream, Int32(level), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
             zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        precondition(status == Z_OK, "Gzip.compress: deflateInit2 failed with zlib status \(status)")
+        require(status == Z_OK, "Gzip.compress: deflateInit2 failed with zlib status \(status)")
         defer { deflateEnd(&stream) }
 
         var output: [UInt8] = []
@@ -86,7 +89,7 @@ public enum Gzip {
                     stream.next_out = out.baseAddress
                     stream.avail_out = uInt(out.count)
                     let s = deflate(&stream, flush)
-                    precondition(s != Z_STREAM_ERROR, "Gzip.compress: zlib stream error")
+                    require(s != Z_STREAM_ERROR, "Gzip.compress: zlib stream error")
                     return out.count - Int(stream.avail_out)
                 }
                 output.append(contentsOf: chunk[..<produced])

@@ -37,10 +37,12 @@ public struct Heatmap: SVGPlot {
     public var size: (width: Double, height: Double)
 
     /// A heat map of `values`, a `rows × columns` matrix in row-major order.
+    ///
+    /// - Precondition: the matrix is not empty and `values` holds `rows·columns` numbers. Stops with a message otherwise.
     public init(rows: Int, columns: Int, values: [Double], title: String = "", colorMap: ColorMap = .grayscale,
                 range: ClosedRange<Double>? = nil) {
-        precondition(rows > 0 && columns > 0, "Heatmap: the matrix must not be empty, got \(rows)×\(columns)")
-        precondition(values.count == rows * columns, "Heatmap: \(rows)×\(columns) needs \(rows * columns) values, got \(values.count)")
+        require(rows > 0 && columns > 0, "Heatmap: the matrix must not be empty, got \(rows)×\(columns)")
+        require(values.count == rows * columns, "Heatmap: \(rows)×\(columns) needs \(rows * columns) values, got \(values.count)")
         self.rows = rows
         self.columns = columns
         self.values = values
@@ -56,9 +58,11 @@ public struct Heatmap: SVGPlot {
     private static let margins = (width: 20.0 + 12 + 14 + 52, height: 36.0)
 
     /// A heat map of a rank-2 tensor (a rank-1 tensor is drawn as one row).
+    ///
+    /// - Precondition: `matrix` has rank 1 or 2. Stops with a message otherwise.
     public init<S: TensorScalar>(_ matrix: Tensor<S>, title: String = "", colorMap: ColorMap = .grayscale,
                                  range: ClosedRange<Double>? = nil) {
-        precondition(matrix.rank == 1 || matrix.rank == 2, "Heatmap: expected a rank-1 or rank-2 tensor, got shape \(matrix.shape)")
+        require(matrix.rank == 1 || matrix.rank == 2, "Heatmap: expected a rank-1 or rank-2 tensor, got shape \(matrix.shape)")
         let (r, c) = matrix.rank == 2 ? (matrix.shape[0], matrix.shape[1]) : (1, matrix.shape[0])
         let values = matrix.converted(to: Double.self).scalars
         self.init(rows: r, columns: c, values: values, title: title, colorMap: colorMap, range: range)
@@ -95,8 +99,10 @@ public struct Heatmap: SVGPlot {
     }
 
     /// The matrix as an RGB PNG image with one pixel per entry, each repeated `scale` times in both directions.
+    ///
+    /// - Precondition: `scale ≥ 1`. Stops with a message otherwise.
     public func png(scale: Int = 1) -> [UInt8] {
-        precondition(scale >= 1, "Heatmap.png: scale must be at least 1, got \(scale)")
+        require(scale >= 1, "Heatmap.png: scale must be at least 1, got \(scale)")
         let r = colorRange
         let colors = values.map { color($0, in: r) }
         let width = columns * scale, height = rows * scale
@@ -201,7 +207,7 @@ enum PNG {
                 compress2(dst.baseAddress, &length, src.baseAddress, uLong(src.count), 6)
             }
         }
-        precondition(status == Z_OK, "PNG: zlib compress2 failed with status \(status)")
+        require(status == Z_OK, "PNG: zlib compress2 failed with status \(status)")
         return Array(out[..<Int(length)])
     }
 }

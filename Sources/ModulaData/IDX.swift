@@ -1,3 +1,4 @@
+import ModulaTensor
 /// An array of unsigned bytes in the IDX format of the MNIST family of datasets.
 ///
 /// An IDX file is a 4-byte magic number `00 00 08 r` (element type `08` = unsigned byte, `r` = rank),
@@ -25,11 +26,13 @@ public struct IDXArray: Equatable, Sendable {
     public static let labelMagic: UInt32 = 0x0000_0801
 
     /// An array of the given shape holding `elements` in row-major order.
+    ///
+    /// - Precondition: every dimension lies in 0…2³²−1, the rank is at most 255 and `elements` fills the shape. Stops with a message otherwise.
     public init(shape: [Int], elements: [UInt8]) {
-        precondition(shape.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDXArray: dimensions must be in 0...2³²−1, got \(shape)")
-        precondition(shape.count <= 255, "IDXArray: rank must be at most 255, got \(shape.count)")
+        require(shape.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) }, "IDXArray: dimensions must be in 0...2³²−1, got \(shape)")
+        require(shape.count <= 255, "IDXArray: rank must be at most 255, got \(shape.count)")
         let n = shape.reduce(1, *)
-        precondition(elements.count == n, "IDXArray: shape \(shape) needs \(n) elements, got \(elements.count)")
+        require(elements.count == n, "IDXArray: shape \(shape) needs \(n) elements, got \(elements.count)")
         self.shape = shape
         self.elements = elements
     }

@@ -39,16 +39,18 @@ public struct ImageClassificationDataset: Sendable {
     /// A dataset from raw pixel bytes (row-major `[n, rows, columns]`) and labels for each split.
     ///
     /// Labels must lie in `0..<classNames.count` and there must be one per image.
+    ///
+    /// - Precondition: one label per image, each in `0..<classNames.count`. Stops with a message otherwise.
     public init(
         name: String, rows: Int, columns: Int, classNames: [String],
         trainPixels: [UInt8], trainLabels: [Int], testPixels: [UInt8], testLabels: [Int]
     ) {
         for (split, px, labels) in [(Split.train, trainPixels, trainLabels), (.test, testPixels, testLabels)] {
-            precondition(
+            require(
                 px.count == labels.count * rows * columns,
                 "ImageClassificationDataset(\(name)): \(split) has \(labels.count) labels but \(px.count) pixels, expected \(labels.count)×\(rows)×\(columns)")
             if let bad = labels.first(where: { !(0..<classNames.count).contains($0) }) {
-                preconditionFailure("ImageClassificationDataset(\(name)): \(split) label \(bad) is outside 0..<\(classNames.count)")
+                requirementFailure("ImageClassificationDataset(\(name)): \(split) label \(bad) is outside 0..<\(classNames.count)")
             }
         }
         self.name = name
@@ -69,18 +71,22 @@ public struct ImageClassificationDataset: Sendable {
     }
 
     /// The images of a split (or those in `range`) as a `[n, rows × columns]` tensor scaled to [0, 1].
+    ///
+    /// - Precondition: `range` lies inside the split. Stops with a message otherwise.
     public func images(_ split: Split, range: Range<Int>? = nil) -> Tensor<Float> {
         let r = range ?? 0..<count(split)
-        precondition(r.lowerBound >= 0 && r.upperBound <= count(split),
+        require(r.lowerBound >= 0 && r.upperBound <= count(split),
                      "\(name).images(\(split), range: \(r)): the \(split) split has \(count(split)) images")
         return gather(split, Array(r))
     }
 
     /// The images and labels at the given indices of a split, in that order.
+    ///
+    /// - Precondition: every index lies inside the split. Stops with a message otherwise.
     public func examples(_ split: Split, at indices: [Int]) -> (images: Tensor<Float>, labels: [Int]) {
         let all = labelsBySplit[split]!
         for i in indices {
-            precondition(all.indices.contains(i), "\(name).examples(\(split), at:): index \(i) is outside 0..<\(all.count)")
+            require(all.indices.contains(i), "\(name).examples(\(split), at:): index \(i) is outside 0..<\(all.count)")
         }
         return (gather(split, indices), indices.map { all[$0] })
     }
@@ -89,17 +95,21 @@ public struct ImageClassificationDataset: Sendable {
     ///
     /// This is the sampler of Modula's hello-MNIST; every call is independent, so there are no epochs.
     /// - Returns: images `[size, rows × columns]` scaled to [0, 1] and their `size` labels.
+    ///
+    /// - Precondition: `size` is positive and the training split is not empty. Stops with a message otherwise.
     public func batch(size: Int, using rng: inout RandomGenerator) -> (images: Tensor<Float>, labels: [Int]) {
-        precondition(size > 0, "\(name).batch(size:): size must be positive, got \(size)")
+        require(size > 0, "\(name).batch(size:): size must be positive, got \(size)")
         let n = count(.train)
-        precondition(n > 0, "\(name).batch(size:): the training split is empty")
+        require(n > 0, "\(name).batch(size:): the training split is empty")
         let indices = (0..<size).map { _ in rng.nextInt(below: n) }
         return examples(.train, at: indices)
     }
 
     /// A split in consecutive chunks of at most `size` images (the last may be shorter), for evaluation.
+    ///
+    /// - Precondition: `size` is positive. Stops with a message otherwise.
     public func chunks(of split: Split, size: Int) -> [(images: Tensor<Float>, labels: [Int])] {
-        precondition(size > 0, "\(name).chunks(of:size:): size must be positive, got \(size)")
+        require(size > 0, "\(name).chunks(of:size:): size must be positive, got \(size)")
         return stride(from: 0, to: count(split), by: size).map { start in
             let r = start..<min(start + size, count(split))
             return (images(split, range: r), labels(split, range: r))
@@ -182,10 +192,12 @@ extension ImageClassificationDataset {
     ///   - name: the dataset's name in messages.
     ///   - classNames: the class names indexed by label; labels outside their range are an error.
     ///   - limit: keep only the first `limit` images of each split.
+    ///
+    /// - Precondition: `limit` is not negative. Stops with a message otherwise.
     public static func mnistFormat(
         directory: String, name: String = "MNIST-format dataset", classNames: [String] = digitClassNames, limit: Int? = nil
     ) throws(DataError) -> ImageClassificationDataset {
-        precondition((limit ?? 0) >= 0, "\(name): limit must not be negative, got \(limit!)")
+        require((limit ?? 0) >= 0, "\(name): limit must not be negative, got \(limit!)")
         let stems = [idxStems.trainImages, idxStems.trainLabels, idxStems.testImages, idxStems.testLabels]
         var paths: [String] = []
         var lookedFor: [String] = []

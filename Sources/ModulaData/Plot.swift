@@ -1,3 +1,4 @@
+import ModulaTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -208,8 +209,10 @@ public struct LinePlot: SVGPlot {
         public var markers: Bool
 
         /// A series of points `(x[i], y[i])`.
+        ///
+        /// - Precondition: `x` and `y` have equal counts. Stops with a message otherwise.
         public init(name: String, x: [Double], y: [Double], color: String? = nil, dashed: Bool = false, markers: Bool = false) {
-            precondition(x.count == y.count, "LinePlot.Series(\(name)): \(x.count) x values but \(y.count) y values")
+            require(x.count == y.count, "LinePlot.Series(\(name)): \(x.count) x values but \(y.count) y values")
             self.name = name
             self.x = x
             self.y = y

@@ -1,3 +1,4 @@
+import ModulaTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -46,9 +47,11 @@ public struct ProgressDisplay {
     ///   - every: how often to print a line when not on a terminal; defaults to a twentieth of the run.
     ///   - redrawInPlace: defaults to whether standard output is a terminal (`isatty`).
     ///   - output: where text goes; defaults to standard output.
+    ///
+    /// - Precondition: `total` is positive. Stops with a message otherwise.
     public init(total: Int, label: String = "", itemsPerStep: Int = 1, every: Int? = nil,
                 redrawInPlace: Bool? = nil, output: (@Sendable (String) -> Void)? = nil) {
-        precondition(total > 0, "ProgressDisplay: total must be positive, got \(total)")
+        require(total > 0, "ProgressDisplay: total must be positive, got \(total)")
         self.total = total
         self.label = label
         self.itemsPerStep = itemsPerStep

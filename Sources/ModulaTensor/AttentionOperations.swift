@@ -7,11 +7,13 @@ extension Tensor {
     /// by the angle whose cosine and sine are row `t` of `cos` and `sin` (each `[tokens, d/2]`) at token
     /// `t`: `(x₁ cos − x₂ sin, x₁ sin + x₂ cos)`. Its pullback rotates the cotangent back (a rotation is
     /// orthogonal). `cos` and `sin` are constants (not differentiated).
+    ///
+    /// - Precondition: the last axis is even and `cos`, `sin` are `[tokens, half]`. Stops with a message otherwise.
     public func rotatingHalves(cos: Tensor, sin: Tensor) -> Tensor {
-        precondition(rank >= 2 && shape[rank - 1] % 2 == 0,
+        require(rank >= 2 && shape[rank - 1] % 2 == 0,
                      "rotatingHalves: needs [..., tokens, d] with d even, got shape \(shape)")
         let tokens = shape[rank - 2], half = shape[rank - 1] / 2
-        precondition(cos.shape == [tokens, half] && sin.shape == [tokens, half],
+        require(cos.shape == [tokens, half] && sin.shape == [tokens, half],
                      "rotatingHalves: cos and sin must have shape [\(tokens), \(half)], got \(cos.shape) and \(sin.shape)")
         let rows = half == 0 ? 0 : count / (2 * half)
         func rotate(_ x: Tensor, _ sign: Scalar) -> Tensor {
@@ -28,8 +30,10 @@ extension Tensor {
     /// The scores of causal attention: entries above the diagonal of the last two axes (a later key
     /// than the query) become `−∞`; the others are kept, and so is their cotangent (the masked entries
     /// get none).
+    ///
+    /// - Precondition: the last two axes are equal. Stops with a message otherwise.
     public func causallyMasked() -> Tensor {
-        precondition(rank >= 2 && shape[rank - 1] == shape[rank - 2],
+        require(rank >= 2 && shape[rank - 1] == shape[rank - 2],
                      "causallyMasked: needs [..., tokens, tokens], got shape \(shape)")
         let t = shape[rank - 1]
         let matrices = t == 0 ? 0 : count / (t * t)
@@ -55,11 +59,13 @@ extension Tensor {
     /// is one GEMM `W[out, channels·kernel²] · patches`. Column `(b, i, j)` holds
     /// `x[b, c, i + di − padding, j + dj − padding]` in `(c, di, dj)` order; the pullback adds each
     /// patch's cotangent back into the image (col2im).
+    ///
+    /// - Precondition: a rank-4 tensor, a positive kernel no larger than the padded image, padding ≥ 0. Stops with a message otherwise.
     public func patches(kernel: Int, padding: Int) -> Tensor {
-        precondition(rank == 4 && kernel > 0 && padding >= 0, "patches: needs [n, channels, height, width], a positive kernel and padding ≥ 0, got shape \(shape)")
+        require(rank == 4 && kernel > 0 && padding >= 0, "patches: needs [n, channels, height, width], a positive kernel and padding ≥ 0, got shape \(shape)")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let ho = h + 2 * padding - kernel + 1, wo = w + 2 * padding - kernel + 1
-        precondition(ho > 0 && wo > 0, "patches: \(h)×\(w) images are smaller than a \(kernel)×\(kernel) kernel with padding \(padding)")
+        require(ho > 0 && wo > 0, "patches: \(h)×\(w) images are smaller than a \(kernel)×\(kernel) kernel with padding \(padding)")
         let out = Tensor(uninitializedShape: [c * kernel * kernel, n * ho * wo])
         withExtendedLifetime(self) {
             Scalar.patches(storage.pointer, out.storage.pointer, images: n, channels: c, height: h, width: w,

@@ -36,7 +36,7 @@ final class TapeNode<Scalar: TensorScalar> {
 
     @usableFromInline
     func accumulate(_ g: Tensor<Scalar>) {
-        precondition(g.shape == shape, "autodiff: cotangent of shape \(g.shape) for a value of shape \(shape)")
+        require(g.shape == shape, "autodiff: cotangent of shape \(g.shape) for a value of shape \(shape)")
         guard var existing = gradient else { gradient = g.detached; return }
         gradient = nil
         // A second contribution is added in place when no other tensor shares the first one's memory
@@ -69,7 +69,7 @@ extension Tensor {
     @usableFromInline
     func backpropagate() {
         guard let root = node else { return }
-        precondition(count == 1, "gradient: the function must return a tensor with one element, got shape \(shape)")
+        require(count == 1, "gradient: the function must return a tensor with one element, got shape \(shape)")
         // Post-order depth-first walk gives a topological order; reversed, every node runs after all its consumers.
         var order: [TapeNode<Scalar>] = []
         var visited = Set<ObjectIdentifier>()
@@ -87,7 +87,7 @@ extension Tensor {
         for n in order.reversed() {
             guard let pb = n.pullback, let g = n.gradient else { continue }
             let grads = pb(g)
-            precondition(grads.count == n.parents.count, "autodiff: pullback returned \(grads.count) cotangents for \(n.parents.count) inputs")
+            require(grads.count == n.parents.count, "autodiff: pullback returned \(grads.count) cotangents for \(n.parents.count) inputs")
             for (p, gp) in zip(n.parents, grads) {
                 if let p, let gp { p.accumulate(gp) }
             }

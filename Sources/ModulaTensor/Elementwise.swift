@@ -22,7 +22,7 @@ extension Tensor {
             return out
         }
         guard let outShape = broadcastShape(shape, other.shape) else {
-            preconditionFailure("\(name): shapes \(shape) and \(other.shape) cannot be broadcast together")
+            requirementFailure("\(name): shapes \(shape) and \(other.shape) cannot be broadcast together")
         }
         let out = Tensor(uninitializedShape: outShape)
         let r = outShape.count
@@ -78,6 +78,8 @@ extension Tensor {
     func adding(_ other: Tensor) -> Tensor { detached.combined(.add, other.detached, "add") }
 
     /// Elementwise sum with broadcasting.
+    ///
+    /// - Precondition: shapes that broadcast together (as for `-`, `*`, `/` and ``maximum(_:_:)``). Stops with a message otherwise.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         a.combined(.add, b, "add").recorded([a, b]) { g in [g.unbroadcast(to: a.shape), g.unbroadcast(to: b.shape)] }
     }
@@ -101,7 +103,8 @@ extension Tensor {
              b.isRecorded ? (-(g * ad) / (bd * bd)).unbroadcast(to: b.shape) : nil]
         }
     }
-    /// Elementwise maximum with broadcasting (the cotangent goes to the larger operand; ties to `a`).
+    /// Elementwise maximum with broadcasting (the cotangent goes to the larger operand; ties to `a`);
+    /// NaN in either operand gives NaN.
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let ad = a.detached, bd = b.detached
         return a.combined(.max, b, "maximum").recorded([a, b]) { g in
@@ -134,12 +137,14 @@ extension Tensor {
 
     /// `Σᵢ cᵢ·xᵢ` over tensors of one shape, in one pass per term (`c₀x₀ + c₁x₁ + …`, added in order,
     /// each product rounded first: the same values as the separate products and sums).
+    ///
+    /// - Precondition: one coefficient per tensor, at least one tensor, all of one shape. Stops with a message otherwise.
     public static func linearCombination(_ terms: [Tensor], coefficients: [Scalar]) -> Tensor {
-        precondition(!terms.isEmpty && terms.count == coefficients.count,
+        require(!terms.isEmpty && terms.count == coefficients.count,
                      "linearCombination: needs one coefficient per tensor and at least one tensor, got \(terms.count) and \(coefficients.count)")
         let shape = terms[0].shape
         for t in terms where t.shape != shape {
-            preconditionFailure("linearCombination: shapes \(terms.map(\.shape)) must be equal")
+            requirementFailure("linearCombination: shapes \(terms.map(\.shape)) must be equal")
         }
         let out = terms[0].affine(coefficients[0], 0)
         for (t, c) in zip(terms.dropFirst(), coefficients.dropFirst()) {
@@ -158,8 +163,10 @@ extension Tensor {
     public static func *= (a: inout Tensor, s: Scalar) { a = a * s }
 
     /// `self += alpha * x` in place, without allocation (for optimizers; not recorded).
+    ///
+    /// - Precondition: equal shapes. Stops with a message otherwise.
     public mutating func addScaled(_ x: Tensor, by alpha: Scalar) {
-        precondition(shape == x.shape, "addScaled: shapes \(shape) and \(x.shape) must be equal")
+        require(shape == x.shape, "addScaled: shapes \(shape) and \(x.shape) must be equal")
         makeUnique(); node = nil
         Scalar.axpy(count, alpha, x.storage.pointer, storage.pointer)
     }
@@ -171,8 +178,10 @@ extension Tensor {
     }
 
     /// `self = a * self + b * x` in place (an exponential moving average step when `a + b = 1`).
+    ///
+    /// - Precondition: equal shapes. Stops with a message otherwise.
     public mutating func blend(_ a: Scalar, _ x: Tensor, _ b: Scalar) {
-        precondition(shape == x.shape, "blend: shapes \(shape) and \(x.shape) must be equal")
+        require(shape == x.shape, "blend: shapes \(shape) and \(x.shape) must be equal")
         makeUnique(); node = nil
         // Two specialized passes rather than one generic loop (which would not be specialized).
         Scalar.affine(storage.pointer, a, 0, storage.pointer, count)
@@ -186,8 +195,10 @@ extension Tensor {
     }
 
     /// `self = scale · numerator / self` elementwise in place (same shape; not recorded).
+    ///
+    /// - Precondition: equal shapes. Stops with a message otherwise.
     public mutating func formQuotient(_ numerator: Tensor, scaledBy scale: Scalar = 1) {
-        precondition(shape == numerator.shape, "formQuotient: shapes \(shape) and \(numerator.shape) must be equal")
+        require(shape == numerator.shape, "formQuotient: shapes \(shape) and \(numerator.shape) must be equal")
         makeUnique(); node = nil
         withExtendedLifetime(numerator) {
             Scalar.binary(.div, numerator.storage.pointer, 1, storage.pointer, 1, storage.pointer, count)
@@ -196,8 +207,10 @@ extension Tensor {
     }
 
     /// Copies `other`'s elements into this tensor's memory (same shape; not recorded).
+    ///
+    /// - Precondition: equal shapes. Stops with a message otherwise.
     public mutating func assign(_ other: Tensor) {
-        precondition(shape == other.shape, "assign: shapes \(shape) and \(other.shape) must be equal")
+        require(shape == other.shape, "assign: shapes \(shape) and \(other.shape) must be equal")
         makeUnique(); node = nil
         storage.pointer.update(from: other.storage.pointer, count: count)
     }
@@ -223,7 +236,7 @@ extension Tensor {
     // Derivative masks are computed in the pullback, so that unrecorded calls make one pass.
     /// Absolute value elementwise (subgradient 0 at 0).
     public func abs() -> Tensor { let x = detached; return map(.abs).recorded([self]) { g in [g * x.map(.sign)] } }
-    /// max(x, 0) elementwise (subgradient 0 at 0).
+    /// max(x, 0) elementwise (subgradient 0 at 0); NaN stays NaN, and so does its cotangent.
     public func relu() -> Tensor { let x = detached; return map(.relu).recorded([self]) { g in [g * x.map(.step)] } }
     /// x² elementwise.
     public func squared() -> Tensor { let x = detached; return map(.square).recorded([self]) { g in [g * x * 2] } }
@@ -246,7 +259,7 @@ extension Tensor {
             return [d]
         }
     }
-    /// Sign elementwise (−1, 0 or 1); its derivative is zero.
+    /// Sign elementwise (−1, 0 or 1; NaN for NaN); its derivative is zero.
     public func sign() -> Tensor { map(.sign) }
     /// xᵖ elementwise for a scalar exponent.
     public func pow(_ p: Scalar) -> Tensor {
@@ -259,9 +272,11 @@ extension Tensor {
             return [g * d * p]
         }
     }
-    /// Elementwise clamp to `[low, high]` (derivative 1 inside, 0 outside).
+    /// Elementwise clamp to `[low, high]` (derivative 1 inside, 0 outside); NaN stays NaN.
+    ///
+    /// - Precondition: `low ≤ high`. Stops with a message otherwise.
     public func clamped(_ low: Scalar, _ high: Scalar) -> Tensor {
-        precondition(low <= high, "clamped: low bound \(low) exceeds high bound \(high)")
+        require(low <= high, "clamped: low bound \(low) exceeds high bound \(high)")
         let y = Tensor(uninitializedShape: shape)
         var bounds = (low, high)
         withUnsafePointer(to: &bounds.0) { lo in

@@ -13,8 +13,10 @@ extension Tensor {
     /// The thin singular value decomposition `self = u · diag(s) · vt` of a matrix (LAPACK `?gesdd`).
     ///
     /// For an m×n matrix with k = min(m, n): `u` is m×k, `s` has k values in descending order, `vt` is k×n.
+    ///
+    /// - Precondition: a matrix (rank 2). Stops with a message otherwise.
     public func svd() throws -> (u: Tensor, s: Tensor, vt: Tensor) {
-        precondition(rank == 2, "svd: needs a matrix, got shape \(shape)")
+        require(rank == 2, "svd: needs a matrix, got shape \(shape)")
         let (m, n) = (shape[0], shape[1]), k = Swift.min(m, n)
         // Row-major A is column-major Aᵀ (n×m). With Aᵀ = U'ΣV'ᵀ, A = V'ΣU'ᵀ, and LAPACK's
         // column-major U' (n×k) is exactly row-major Vᵀ (k×n); its V'ᵀ (k×m) is row-major U (m×k).
@@ -34,8 +36,10 @@ extension Tensor {
     }
 
     /// Eigenvalues (ascending) and eigenvectors (as columns) of a symmetric matrix (LAPACK `?syevd`).
+    ///
+    /// - Precondition: a square matrix. Stops with a message otherwise.
     public func symmetricEigen() throws -> (values: Tensor, vectors: Tensor) {
-        precondition(rank == 2 && shape[0] == shape[1], "symmetricEigen: needs a square matrix, got shape \(shape)")
+        require(rank == 2 && shape[0] == shape[1], "symmetricEigen: needs a square matrix, got shape \(shape)")
         let n = shape[0]
         var a = self.detached
         a.makeUnique()

@@ -2,8 +2,10 @@
 
 extension Tensor {
     /// Softmax along the last axis, computed stably in one fused pass per row.
+    ///
+    /// - Precondition: rank ≥ 1. Stops with a message otherwise.
     public func softmax() -> Tensor {
-        precondition(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "softmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
         let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
@@ -20,8 +22,10 @@ extension Tensor {
     }
 
     /// Log-softmax along the last axis.
+    ///
+    /// - Precondition: rank ≥ 1. Stops with a message otherwise.
     public func logSoftmax() -> Tensor {
-        precondition(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "logSoftmax: needs rank ≥ 1, got shape \(shape)")
         let n = shape[rank - 1]
         let y = Tensor(uninitializedShape: shape)
         let rows = n == 0 ? 0 : count / n
@@ -50,15 +54,17 @@ extension Tensor {
 }
 
 /// Mean cross-entropy of `logits` (`[…, classes]`) against integer `labels`, one per row.
+///
+/// - Precondition: one label per row of `logits`, each in `0..<classes`. Stops with a message otherwise.
 public func crossEntropy<S: TensorScalar>(logits: Tensor<S>, labels: [Int]) -> Tensor<S> {
-    precondition(logits.rank >= 1, "crossEntropy: logits need rank ≥ 1, got shape \(logits.shape)")
+    require(logits.rank >= 1, "crossEntropy: logits need rank ≥ 1, got shape \(logits.shape)")
     let c = logits.shape[logits.rank - 1]
     let rows = c == 0 ? 0 : logits.count / c
-    precondition(
+    require(
         labels.count == rows,
         "crossEntropy: logits of shape \(logits.shape) have \(rows) rows, got \(labels.count) labels")
     for (i, l) in labels.enumerated() {
-        precondition(l >= 0 && l < c, "crossEntropy: label \(l) at position \(i) is out of range 0..<\(c)")
+        require(l >= 0 && l < c, "crossEntropy: label \(l) at position \(i) is out of range 0..<\(c)")
     }
     let x = logits.detached
     var total = S(0)
@@ -89,19 +95,23 @@ private func Scalar_expShift<S: TensorScalar>(_ x: UnsafePointer<S>, _ m: S, _ o
 }
 
 /// Mean of the squared differences of two tensors of the same shape.
+///
+/// - Precondition: `prediction` and `target` have equal shapes. Stops with a message otherwise.
 public func meanSquaredError<S: TensorScalar>(_ prediction: Tensor<S>, _ target: Tensor<S>) -> Tensor<S> {
-    precondition(
+    require(
         prediction.shape == target.shape,
         "meanSquaredError: prediction shape \(prediction.shape) and target shape \(target.shape) must be equal")
     return (prediction - target).squared().mean()
 }
 
 /// One-hot rows: `[labels.count, classes]` with a 1 at each label.
+///
+/// - Precondition: every label lies in `0..<classes`. Stops with a message otherwise.
 public func oneHot<S: TensorScalar>(_ labels: [Int], classes: Int, as: S.Type = S.self) -> Tensor<S> {
     var t = Tensor<S>.zeros([labels.count, classes])
     t.withUnsafeMutableBufferPointer { p in
         for (i, l) in labels.enumerated() {
-            precondition(l >= 0 && l < classes, "oneHot: label \(l) at position \(i) is out of range 0..<\(classes)")
+            require(l >= 0 && l < classes, "oneHot: label \(l) at position \(i) is out of range 0..<\(classes)")
             p[i * classes + l] = 1
         }
     }

@@ -12,9 +12,11 @@ extension Tensor {
     }
 
     /// `alpha · op(self) · op(other)`, the scale applied inside the GEMM (no extra pass over the result).
+    ///
+    /// - Precondition: rank ≥ 2 operands whose inner dimensions match and whose batch axes agree. Stops with a message otherwise.
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false, scaledBy alpha: Scalar) -> Tensor {
         let a = self, b = other
-        precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs rank ≥ 2 operands, got shapes \(a.shape) and \(b.shape)")
+        require(a.rank >= 2 && b.rank >= 2, "matmul: needs rank ≥ 2 operands, got shapes \(a.shape) and \(b.shape)")
         if a.rank > 2 && b.rank == 2 && !transposeA {
             let k = a.shape[a.rank - 1]
             let flat = a.reshaped([-1, k])
@@ -22,14 +24,14 @@ extension Tensor {
             return out.reshaped(Array(a.shape.dropLast()) + [out.shape[1]])
         }
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
-        precondition(
+        require(
             batchA == batchB,
             "matmul: batch axes \(batchA) and \(batchB) of shapes \(a.shape) and \(b.shape) must be equal")
         let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
         let (m, k) = transposeA ? (ac, ar) : (ar, ac)
         let (k2, n) = transposeB ? (bc, br) : (br, bc)
-        precondition(
+        require(
             k == k2,
             "matmul: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") are incompatible: inner dimensions \(k) and \(k2) must match")
         let batch = batchA.reduce(1, *)
@@ -80,8 +82,10 @@ extension Tensor {
     /// The Gram matrix `self · selfᵀ` (or `selfᵀ · self` when `transpose`) of a matrix, through SYRK.
     ///
     /// SYRK computes one triangle (half the FLOPs of GEMM); the other is mirrored. Not recorded.
+    ///
+    /// - Precondition: a matrix (rank 2). Stops with a message otherwise.
     public func gram(transpose: Bool = false) -> Tensor {
-        precondition(rank == 2, "gram: needs a matrix, got shape \(shape)")
+        require(rank == 2, "gram: needs a matrix, got shape \(shape)")
         let (r, c) = (shape[0], shape[1])
         let n = transpose ? c : r, k = transpose ? r : c
         let out = Tensor.zeros([n, n])

@@ -49,8 +49,10 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
     }
 
     /// An integer uniform on `0..<n`.
+    ///
+    /// - Precondition: `n` is positive. Stops with a message otherwise.
     public mutating func nextInt(below n: Int) -> Int {
-        precondition(n > 0, "RandomGenerator.nextInt(below:): n must be positive, got \(n)")
+        require(n > 0, "RandomGenerator.nextInt(below:): n must be positive, got \(n)")
         return Int(next(upperBound: UInt64(n)))
     }
 

@@ -4,7 +4,7 @@ extension Tensor {
     @usableFromInline
     func normalizedAxis(_ axis: Int, _ op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(shape)")
+        require(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for shape \(shape)")
         return a
     }
 
@@ -17,7 +17,7 @@ extension Tensor {
         outShape[axis] = 1
         let out = Tensor(uninitializedShape: outShape)
         let p = storage.pointer, q = out.storage.pointer
-        precondition(n > 0 || op == .add, "max: cannot reduce an empty axis \(axis) of shape \(shape)")
+        require(n > 0 || op == .add, "max: cannot reduce an empty axis \(axis) of shape \(shape)")
         for o in 0..<outer {
             let dst = q + o * inner
             let src = p + o * n * inner
@@ -53,6 +53,8 @@ extension Tensor {
     }
 
     /// Sum along the given axes (negative axes count from the end).
+    ///
+    /// - Precondition: every axis is in range (as for the other reductions along axes). Stops with a message otherwise.
     public func sum(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, "sum")
         var t = detached
@@ -98,14 +100,18 @@ extension Tensor {
     public func max(alongAxis axis: Int, keepingDimensions keep: Bool = false) -> Tensor {
         max(alongAxes: [axis], keepingDimensions: keep)
     }
-    /// Largest element (not recorded).
+    /// Largest element (not recorded); NaN when the tensor holds NaN.
+    ///
+    /// - Precondition: the tensor is not empty. Stops with a message otherwise.
     public func max() -> Scalar {
-        precondition(count > 0, "max: tensor of shape \(shape) is empty")
+        require(count > 0, "max: tensor of shape \(shape) is empty")
         return Scalar.maxElement(storage.pointer, count)
     }
-    /// Smallest element (not recorded).
+    /// Smallest element (not recorded); NaN when the tensor holds NaN.
+    ///
+    /// - Precondition: the tensor is not empty. Stops with a message otherwise.
     public func min() -> Scalar {
-        precondition(count > 0, "min: tensor of shape \(shape) is empty")
+        require(count > 0, "min: tensor of shape \(shape) is empty")
         return Scalar.minElement(storage.pointer, count)
     }
 
@@ -121,10 +127,12 @@ extension Tensor {
     }
 
     /// Index of the largest element along `axis` (first one on ties).
+    ///
+    /// - Precondition: `axis` is in range and not empty. Stops with a message otherwise.
     public func argmax(alongAxis axis: Int) -> [Int] {
         let axis = normalizedAxis(axis, "argmax")
         let n = shape[axis]
-        precondition(n > 0, "argmax: axis \(axis) of shape \(shape) is empty")
+        require(n > 0, "argmax: axis \(axis) of shape \(shape) is empty")
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
         var result = [Int](repeating: 0, count: outer * inner)
         let p = storage.pointer
@@ -143,8 +151,10 @@ extension Tensor {
     public var squaredNormValue: Scalar { Scalar.sumOfSquares(storage.pointer, count) }
 
     /// Inner product of all elements with another tensor of the same shape (not recorded).
+    ///
+    /// - Precondition: equal shapes. Stops with a message otherwise.
     public func dotValue(_ other: Tensor) -> Scalar {
-        precondition(shape == other.shape, "dot: shapes \(shape) and \(other.shape) must be equal")
+        require(shape == other.shape, "dot: shapes \(shape) and \(other.shape) must be equal")
         return Scalar.dot(storage.pointer, other.storage.pointer, count)
     }
 }

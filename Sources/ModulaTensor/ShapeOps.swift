@@ -2,14 +2,16 @@
 
 extension Tensor {
     /// The same elements with a new shape (no copy). One axis may be `-1` and is inferred.
+    ///
+    /// - Precondition: the new shape holds as many elements (one axis may be −1). Stops with a message otherwise.
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var newShape = newShape
         if let i = newShape.firstIndex(of: -1) {
             let rest = newShape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
-            precondition(rest > 0 && count % rest == 0, "reshape: cannot infer axis \(i) of \(newShape) for \(count) elements (shape \(shape))")
+            require(rest > 0 && count % rest == 0, "reshape: cannot infer axis \(i) of \(newShape) for \(count) elements (shape \(shape))")
             newShape[i] = count / rest
         }
-        precondition(
+        require(
             newShape.allSatisfy { $0 >= 0 } && newShape.reduce(1, *) == count,
             "reshape: cannot reshape \(shape) (\(count) elements) to \(newShape) (\(newShape.reduce(1, *)) elements)")
         let old = shape
@@ -18,8 +20,10 @@ extension Tensor {
     }
 
     /// Axes permuted: axis `i` of the result is axis `permutation[i]` of `self`.
+    ///
+    /// - Precondition: `permutation` is a permutation of the axes. Stops with a message otherwise.
     public func permuted(_ permutation: [Int]) -> Tensor {
-        precondition(
+        require(
             permutation.count == rank && Set(permutation) == Set(0..<rank),
             "permute: \(permutation) is not a permutation of the \(rank) axes of shape \(shape)")
         if permutation == Array(0..<rank) { return self }
@@ -60,17 +64,21 @@ extension Tensor {
     }
 
     /// The matrix transpose of a rank-2 tensor, or the swap of the last two axes of a batch.
+    ///
+    /// - Precondition: rank ≥ 2. Stops with a message otherwise.
     public func transposed() -> Tensor {
-        precondition(rank >= 2, "transposed: needs rank ≥ 2, got shape \(shape)")
+        require(rank >= 2, "transposed: needs rank ≥ 2, got shape \(shape)")
         var p = Array(0..<rank)
         p.swapAt(rank - 1, rank - 2)
         return permuted(p)
     }
 
     /// Elements `range` along `axis`.
+    ///
+    /// - Precondition: `axis` and `range` are in bounds. Stops with a message otherwise.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = normalizedAxis(axis, "slice")
-        precondition(
+        require(
             range.lowerBound >= 0 && range.upperBound <= shape[axis],
             "slice: range \(range) is out of bounds for axis \(axis) of shape \(shape)")
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
@@ -94,15 +102,17 @@ extension Tensor {
     }
 
     /// Concatenation of tensors along `axis`; all other extents must agree.
+    ///
+    /// - Precondition: at least one tensor, all of one rank and equal off `axis`. Stops with a message otherwise.
     public static func concatenate(_ parts: [Tensor], alongAxis axis: Int) -> Tensor {
-        precondition(!parts.isEmpty, "concatenate: needs at least one tensor")
+        require(!parts.isEmpty, "concatenate: needs at least one tensor")
         let first = parts[0]
         let axis = first.normalizedAxis(axis, "concatenate")
         for p in parts {
             var a = p.shape, b = first.shape
-            precondition(a.count == b.count, "concatenate: shapes \(first.shape) and \(p.shape) have different ranks")
+            require(a.count == b.count, "concatenate: shapes \(first.shape) and \(p.shape) have different ranks")
             a[axis] = 0; b[axis] = 0
-            precondition(a == b, "concatenate: shapes \(first.shape) and \(p.shape) differ off axis \(axis)")
+            require(a == b, "concatenate: shapes \(first.shape) and \(p.shape) differ off axis \(axis)")
         }
         let outer = first.shape[..<axis].reduce(1, *), inner = first.shape[(axis + 1)...].reduce(1, *)
         var outShape = first.shape
@@ -125,14 +135,16 @@ extension Tensor {
     /// Rows of a tensor selected by integer indices along axis 0 (an embedding lookup).
     ///
     /// The result has shape `indexShape + shape[1...]`; `indexShape` defaults to `[indices.count]`.
+    ///
+    /// - Precondition: every index lies in `0..<shape[0]` and `indexShape` holds them all. Stops with a message otherwise.
     public func gather(_ indices: [Int], indexShape: [Int]? = nil) -> Tensor {
-        precondition(rank >= 1, "gather: needs rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "gather: needs rank ≥ 1, got shape \(shape)")
         let ishape = indexShape ?? [indices.count]
-        precondition(ishape.reduce(1, *) == indices.count, "gather: index shape \(ishape) does not hold \(indices.count) indices")
+        require(ishape.reduce(1, *) == indices.count, "gather: index shape \(ishape) does not hold \(indices.count) indices")
         let rows = shape[0], w = count / Swift.max(rows, 1)
         let out = Tensor(uninitializedShape: ishape + shape.dropFirst())
         for (i, k) in indices.enumerated() {
-            precondition(k >= 0 && k < rows, "gather: index \(k) at position \(i) is out of range 0..<\(rows) for shape \(shape)")
+            require(k >= 0 && k < rows, "gather: index \(k) at position \(i) is out of range 0..<\(rows) for shape \(shape)")
             (out.storage.pointer + i * w).update(from: storage.pointer + k * w, count: w)
         }
         let shape = self.shape
@@ -141,15 +153,17 @@ extension Tensor {
 
     /// The adjoint of ``gather(_:indexShape:)``: sums slice `i` of `self` (in index order) into row
     /// `indices[i]` of a zero tensor of shape `targetShape`.
+    ///
+    /// - Precondition: every index lies in `0..<targetShape[0]` and the shapes fit. Stops with a message otherwise.
     public func scatterAdding(_ indices: [Int], into targetShape: [Int]) -> Tensor {
-        precondition(!targetShape.isEmpty, "scatterAdd: target shape must have rank ≥ 1")
+        require(!targetShape.isEmpty, "scatterAdd: target shape must have rank ≥ 1")
         let rows = targetShape[0], w = targetShape.dropFirst().reduce(1, *)
-        precondition(
+        require(
             indices.count * w == count,
             "scatterAdd: \(indices.count) indices of rows shaped \(Array(targetShape.dropFirst())) need \(indices.count * w) elements, got shape \(shape)")
         let out = Tensor.zeros(targetShape)
         for (i, k) in indices.enumerated() {
-            precondition(k >= 0 && k < rows, "scatterAdd: index \(k) at position \(i) is out of range 0..<\(rows)")
+            require(k >= 0 && k < rows, "scatterAdd: index \(k) at position \(i) is out of range 0..<\(rows)")
             Scalar.axpy(w, 1, storage.pointer + i * w, out.storage.pointer + k * w)
         }
         let ishape = shape

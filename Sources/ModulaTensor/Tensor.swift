@@ -80,10 +80,12 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// A tensor of the given shape holding `scalars` in row-major order.
+    ///
+    /// - Precondition: `scalars` fills `shape` (no negative dimension). Stops with a message otherwise.
     public init(shape: [Int], scalars: [Scalar]) {
         Tensor.checkShape(shape, "Tensor(shape:scalars:)")
         let n = shape.reduce(1, *)
-        precondition(
+        require(
             scalars.count == n,
             "Tensor(shape:scalars:): shape \(shape) needs \(n) scalars, got \(scalars.count)")
         self.init(uninitializedShape: shape)
@@ -97,15 +99,17 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     public init(_ scalar: Scalar) { self.init(repeating: scalar, shape: []) }
 
     /// A rank-2 tensor from nested rows (all rows must have the same length).
+    ///
+    /// - Precondition: rows of equal length. Stops with a message otherwise.
     public init(rows: [[Scalar]]) {
         let cols = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == cols }, "Tensor(rows:): rows have different lengths")
+        require(rows.allSatisfy { $0.count == cols }, "Tensor(rows:): rows have different lengths")
         self.init(shape: [rows.count, cols], scalars: rows.flatMap { $0 })
     }
 
     @usableFromInline
     static func checkShape(_ shape: [Int], _ op: String) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "\(op): shape \(shape) has a negative dimension")
+        require(shape.allSatisfy { $0 >= 0 }, "\(op): shape \(shape) has a negative dimension")
     }
 
     /// Number of axes.
@@ -115,14 +119,18 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// The elements in row-major order.
     public var scalars: [Scalar] { Array(UnsafeBufferPointer(start: storage.pointer, count: count)) }
     /// The only element of a tensor with one element.
+    ///
+    /// - Precondition: exactly one element. Stops with a message otherwise.
     public var scalar: Scalar {
-        precondition(count == 1, "scalar: tensor of shape \(shape) has \(count) elements, expected 1")
+        require(count == 1, "scalar: tensor of shape \(shape) has \(count) elements, expected 1")
         return storage.pointer[0]
     }
 
     /// The element at a multi-index.
     ///
     /// Setting an element is not recorded for differentiation: the tensor is detached from the tape.
+    ///
+    /// - Precondition: one in-range component per axis. Stops with a message otherwise.
     public subscript(_ index: Int...) -> Scalar {
         get { storage.pointer[offset(of: index)] }
         set {
@@ -135,10 +143,10 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     @usableFromInline
     func offset(of index: [Int]) -> Int {
-        precondition(index.count == rank, "subscript: index \(index) has \(index.count) components, tensor has rank \(rank) (shape \(shape))")
+        require(index.count == rank, "subscript: index \(index) has \(index.count) components, tensor has rank \(rank) (shape \(shape))")
         var o = 0
         for (i, (k, n)) in zip(index, shape).enumerated() {
-            precondition(k >= 0 && k < n, "subscript: index \(index) is out of range on axis \(i) of shape \(shape)")
+            require(k >= 0 && k < n, "subscript: index \(index) is out of range on axis \(i) of shape \(shape)")
             o = o * n + k
         }
         return o
@@ -215,8 +223,10 @@ extension Tensor {
     @inlinable public static func zeros(like other: Tensor) -> Tensor { .zeros(other.shape) }
 
     /// `start, start + step, …` below `end`.
+    ///
+    /// - Precondition: `step` is nonzero. Stops with a message otherwise.
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
-        precondition(step != 0, "arange: step must be nonzero")
+        require(step != 0, "arange: step must be nonzero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         let t = Tensor(uninitializedShape: [n])
         for i in 0..<n { t.storage.pointer[i] = start + Scalar(i) * step }

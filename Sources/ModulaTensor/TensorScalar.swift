@@ -13,7 +13,7 @@ public enum UnaryOp: Sendable {
     case gelu
     /// Derivative of the tanh-approximated GELU.
     case geluDerivative
-    /// 1 where x > 0, else 0.
+    /// 1 where x > 0, NaN where x is NaN, else 0.
     case step
 }
 
@@ -329,12 +329,13 @@ func unaryKernel<T: TensorScalar>(
     case .tanh: mapKernel(x, y, n) { T.tanh($0) }
     case .sqrt: mapKernel(x, y, n) { $0.squareRoot() }
     case .abs: mapKernel(x, y, n) { Swift.abs($0) }
-    case .relu: mapKernel(x, y, n) { $0 > 0 ? $0 : 0 }
+    // NaN fails every comparison; `$0 != $0` lets it through where a bare select would map it to 0.
+    case .relu: mapKernel(x, y, n) { $0 > 0 || $0 != $0 ? $0 : 0 }
     case .square: mapKernel(x, y, n) { $0 * $0 }
-    case .sign: mapKernel(x, y, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+    case .sign: mapKernel(x, y, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0 != $0 ? $0 : 0)) }
     case .sigmoid: mapKernel(x, y, n) { 1 / (1 + T.exp(-$0)) }
     case .reciprocal: mapKernel(x, y, n) { 1 / $0 }
-    case .step: mapKernel(x, y, n) { $0 > 0 ? 1 : 0 }
+    case .step: mapKernel(x, y, n) { $0 > 0 ? 1 : ($0 != $0 ? $0 : 0) }
     case .gelu:
         let c0 = T(geluC0), c1 = T(geluC1)
         mapKernel(x, y, n) { v in T(0.5) * v * (1 + T.tanh(c0 * (v + c1 * v * v * v))) }
@@ -372,8 +373,9 @@ func binaryKernel<T: TensorScalar>(
     case .sub: run { $0 - $1 }
     case .mul: run { $0 * $1 }
     case .div: run { $0 / $1 }
-    case .max: run { $0 >= $1 ? $0 : $1 }
-    case .min: run { $0 <= $1 ? $0 : $1 }
+    // A NaN operand wins (IEEE 754-2019 maximum/minimum), so that clamping or pooling never hides it.
+    case .max: run { $0 >= $1 || $0 != $0 ? $0 : $1 }
+    case .min: run { $0 <= $1 || $0 != $0 ? $0 : $1 }
     }
 }
 
@@ -425,26 +427,28 @@ func dotKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ 
 @inlinable
 func extremumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int, largest: Bool) -> T {
     // Four running extrema: a select per element, which vectorizes (a `where` filter does not).
+    // A NaN element replaces the running value and then stays (every comparison with it fails):
+    // the extremum of a tensor holding NaN is NaN.
     var m = (x[0], x[0], x[0], x[0])
     var i = 0
     if largest {
+        @inline(__always) func pick(_ v: T, _ m: T) -> T { v > m || v != v ? v : m }
         while i + 4 <= n {
-            m.0 = x[i] > m.0 ? x[i] : m.0; m.1 = x[i + 1] > m.1 ? x[i + 1] : m.1
-            m.2 = x[i + 2] > m.2 ? x[i + 2] : m.2; m.3 = x[i + 3] > m.3 ? x[i + 3] : m.3
+            m.0 = pick(x[i], m.0); m.1 = pick(x[i + 1], m.1)
+            m.2 = pick(x[i + 2], m.2); m.3 = pick(x[i + 3], m.3)
             i += 4
         }
-        while i < n { m.0 = x[i] > m.0 ? x[i] : m.0; i += 1 }
-        let a = m.0 > m.1 ? m.0 : m.1, b = m.2 > m.3 ? m.2 : m.3
-        return a > b ? a : b
+        while i < n { m.0 = pick(x[i], m.0); i += 1 }
+        return pick(pick(m.0, m.1), pick(m.2, m.3))
     } else {
+        @inline(__always) func pick(_ v: T, _ m: T) -> T { v < m || v != v ? v : m }
         while i + 4 <= n {
-            m.0 = x[i] < m.0 ? x[i] : m.0; m.1 = x[i + 1] < m.1 ? x[i + 1] : m.1
-            m.2 = x[i + 2] < m.2 ? x[i + 2] : m.2; m.3 = x[i + 3] < m.3 ? x[i + 3] : m.3
+            m.0 = pick(x[i], m.0); m.1 = pick(x[i + 1], m.1)
+            m.2 = pick(x[i + 2], m.2); m.3 = pick(x[i + 3], m.3)
             i += 4
         }
-        while i < n { m.0 = x[i] < m.0 ? x[i] : m.0; i += 1 }
-        let a = m.0 < m.1 ? m.0 : m.1, b = m.2 < m.3 ? m.2 : m.3
-        return a < b ? a : b
+        while i < n { m.0 = pick(x[i], m.0); i += 1 }
+        return pick(pick(m.0, m.1), pick(m.2, m.3))
     }
 }
 

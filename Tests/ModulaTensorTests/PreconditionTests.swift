@@ -39,3 +39,26 @@ struct PreconditionTests {
         expectMessage(result, "add: shapes [2, 3] and [4] cannot be broadcast together")
     }
 }
+
+/// Contracts of the losses, which stop with a message in release builds too.
+@Suite("Loss contracts")
+struct LossContractTests {
+    func expectMessage(_ result: ExitTest.Result?, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains(text), "stderr: \(stderr.prefix(300))", sourceLocation: sourceLocation)
+    }
+
+    @Test func crossEntropyLabelOutOfRange() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = crossEntropy(logits: Tensor<Float>.zeros([2, 3]), labels: [0, 3])
+        }
+        expectMessage(result, "crossEntropy: label 3 at position 1 is out of range 0..<3")
+    }
+
+    @Test func meanSquaredErrorShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = meanSquaredError(Tensor<Float>.zeros([2, 3]), Tensor<Float>.zeros([3, 2]))
+        }
+        expectMessage(result, "meanSquaredError: prediction shape [2, 3] and target shape [3, 2] must be equal")
+    }
+}

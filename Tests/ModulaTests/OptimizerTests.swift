@@ -173,7 +173,7 @@ struct OptimizerTests {
         var opt = try Optimizer<Double>.modular(module: mlp, learningRate: .constant(0.1))
         var g = w.map { Tensor<Double>.zeros($0.shape) }
         g[1] = Tensor(repeating: .nan, shape: g[1].shape)
-        #expect(throws: OptimizerError.nonFinite(weight: "2.weight")) { try opt.update(&w, gradients: g) }
+        #expect(throws: OptimizerError.nonFinite(step: 0, source: .gradient(weight: "2.weight"))) { try opt.update(&w, gradients: g) }
         #expect(throws: OptimizerError.self) { try opt.update(&w, gradients: Array(g.dropLast())) }
         #expect(opt.state.step == 0)
     }

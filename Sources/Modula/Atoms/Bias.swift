@@ -12,8 +12,10 @@ public struct Bias: Atom {
     public let mass: Double
 
     /// A bias of length `width`.
+    ///
+    /// - Precondition: `width` is positive. Stops with a message otherwise.
     public init(_ width: Int, norm: Norm = .rms, mass: Double = 1) {
-        precondition(width > 0, "Bias: width must be positive, got \(width)")
+        require(width > 0, "Bias: width must be positive, got \(width)")
         self.width = width
         self.vectorNorm = norm
         self.mass = mass
@@ -45,8 +47,10 @@ public struct Gain: Atom {
     public let mass: Double
 
     /// A gain of length `width`.
+    ///
+    /// - Precondition: `width` is positive. Stops with a message otherwise.
     public init(_ width: Int, norm: Bias.Norm = .infinity, mass: Double = 1) {
-        precondition(width > 0, "Gain: width must be positive, got \(width)")
+        require(width > 0, "Gain: width must be positive, got \(width)")
         self.width = width
         self.vectorNorm = norm
         self.mass = mass

@@ -19,11 +19,13 @@ public struct Conv2D: Atom {
     public let mass: Double
 
     /// A stride-1 convolution from `inChannels` to `outChannels` channels.
+    ///
+    /// - Precondition: the channel counts and the kernel size are positive. Stops with a message otherwise.
     public init(
         in inChannels: Int, out outChannels: Int, kernelSize: Int = 3, padding: Int? = nil,
         orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1
     ) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0, "Conv2D: sizes must be positive")
+        require(inChannels > 0 && outChannels > 0 && kernelSize > 0, "Conv2D: sizes must be positive")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize

@@ -17,8 +17,10 @@ public struct Embed: Atom {
     public let mass: Double
 
     /// A table of `vocabulary` embedding vectors of size `dimension`.
+    ///
+    /// - Precondition: `vocabulary` and `dimension` are positive. Stops with a message otherwise.
     public init(vocabulary: Int, dimension: Int, norm: Norm = .rowRMS, mass: Double = 1) {
-        precondition(vocabulary > 0 && dimension > 0, "Embed: sizes must be positive, got vocabulary \(vocabulary), dimension \(dimension)")
+        require(vocabulary > 0 && dimension > 0, "Embed: sizes must be positive, got vocabulary \(vocabulary), dimension \(dimension)")
         self.vocabulary = vocabulary
         self.dimension = dimension
         self.embedNorm = norm

@@ -17,11 +17,13 @@ public struct Linear: Atom {
     public let mass: Double
 
     /// A dense layer from `fanIn` to `fanOut` features.
+    ///
+    /// - Precondition: `fanIn` and `fanOut` are positive. Stops with a message otherwise.
     public init(
         in fanIn: Int, out fanOut: Int, norm: MatrixNorm = .spectral,
         orthogonalizer: any Orthogonalizer = defaultOrthogonalizer, mass: Double = 1
     ) {
-        precondition(fanIn > 0 && fanOut > 0, "Linear: dimensions must be positive, got in: \(fanIn), out: \(fanOut)")
+        require(fanIn > 0 && fanOut > 0, "Linear: dimensions must be positive, got in: \(fanIn), out: \(fanOut)")
         self.fanIn = fanIn
         self.fanOut = fanOut
         self.matrixNorm = norm

@@ -41,7 +41,7 @@ public struct Mul: UnaryBond {
     public func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S> { x * S(factor) }
 }
 
-/// max(x, 0) (sensitivity 1).
+/// max(x, 0) (sensitivity 1); NaN stays NaN.
 public struct ReLU: UnaryBond {
     /// The bond (it has no parameters).
     public init() {}
@@ -124,8 +124,10 @@ public struct AvgPool: UnaryBond {
     /// The side of each pooling window (and the stride).
     public let size: Int
     /// Pooling over `size × size` windows.
+    ///
+    /// - Precondition: `size ≥ 1`. Stops with a message otherwise.
     public init(_ size: Int = 2) {
-        precondition(size >= 1, "AvgPool: size must be ≥ 1, got \(size)")
+        require(size >= 1, "AvgPool: size must be ≥ 1, got \(size)")
         self.size = size
     }
     public var name: String { "AvgPool(\(size))" }
@@ -144,7 +146,12 @@ public struct SplitIntoHeads: UnaryBond {
     /// The number of heads the last axis is split into.
     public let heads: Int
     /// A split into `heads` heads.
-    public init(heads: Int) { self.heads = heads }
+    ///
+    /// Stops with a message unless `heads` is positive.
+    public init(heads: Int) {
+        require(heads > 0, "SplitIntoHeads: heads must be positive, got \(heads)")
+        self.heads = heads
+    }
     public var name: String { "SplitIntoHeads(\(heads))" }
     public var sensitivity: Double { 1 }
     public func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S> {
@@ -241,8 +248,10 @@ public struct RoPE: Bond {
     /// The base of the rotation frequencies (10000 in the original RoPE).
     public let base: Double
     /// A rotary embedding for heads of size `headDimension`.
+    ///
+    /// - Precondition: `headDimension` is even. Stops with a message otherwise.
     public init(headDimension: Int, base: Double = 10000) {
-        precondition(headDimension % 2 == 0, "RoPE: head dimension must be even, got \(headDimension)")
+        require(headDimension % 2 == 0, "RoPE: head dimension must be even, got \(headDimension)")
         self.headDimension = headDimension
         self.base = base
     }

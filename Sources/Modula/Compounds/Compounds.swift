@@ -3,11 +3,15 @@
 /// A multilayer perceptron: `depth` ``Linear`` layers with ``ReLU`` between them.
 ///
 /// Weights are named `0.weight`, `2.weight`, … by their position in the chain.
+///
+/// Stops with a message unless `depth ≥ 1` and `input`, `width` and `output` are positive.
 public func MLP(
     input: Int, width: Int, output: Int, depth: Int = 3, norm: MatrixNorm = .spectral,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(depth >= 1, "MLP: depth must be ≥ 1, got \(depth)")
+    require(depth >= 1, "MLP: depth must be ≥ 1, got \(depth)")
+    require(input > 0 && width > 0 && output > 0,
+            "MLP: input, width and output must be positive, got input \(input), width \(width), output \(output)")
     if depth == 1 { return Sequential([Linear(in: input, out: output, norm: norm, orthogonalizer: orthogonalizer)]) }
     return Sequential {
         Linear(in: input, out: width, norm: norm, orthogonalizer: orthogonalizer)
@@ -21,19 +25,25 @@ public func MLP(
 }
 
 /// A residual connection `(1 − α)·Identity + α·block`.
+///
+/// Stops with a message unless `0 < alpha ≤ 1`.
 public func Residual(_ block: any Module, weight alpha: Double) -> Sum {
-    precondition(alpha > 0 && alpha <= 1, "Residual: weight must lie in (0, 1], got \(alpha)")
+    require(alpha > 0 && alpha <= 1, "Residual: weight must lie in (0, 1], got \(alpha)")
     if alpha == 1 { return Sum([Identity(), block]) }
     return (1 - alpha) * Identity() + alpha * block
 }
 
 /// A residual MLP: an input layer, `depth` residual blocks `(1 − 1/L)·x + (1/L)·Linear(ReLU(x))`
 /// whose masses are tared to `blocksMass` together, and an output layer.
+///
+/// Stops with a message unless `depth ≥ 1` and the sizes are positive.
 public func ResMLP(
     input: Int, width: Int, output: Int, depth: Int, blocksMass: Double = 1,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
+    require(depth >= 1, "ResMLP: depth must be ≥ 1, got \(depth)")
+    require(input > 0 && width > 0 && output > 0,
+            "ResMLP: input, width and output must be positive, got input \(input), width \(width), output \(output)")
     let blocks = Sequential((0..<depth).map { l in
         Residual(Sequential([ReLU(), Linear(in: width, out: width, orthogonalizer: orthogonalizer).named("linear")]), weight: 1 / Double(depth)).named("\(l)")
     })
@@ -79,12 +89,17 @@ public func Attention(
 /// Each residual block is `(1 − 1/2L)·x + (1/2L)·f(x)`. Input: token ids `[batch, tokens]`;
 /// output: logits `[batch, tokens, vocabulary]`. At vocabulary 65, 4 heads, dimension 128,
 /// query/value dimension 32 and 4 blocks it has 26 atoms, mass 7 and sensitivity 1.
+///
+/// Stops with a message unless every size and the block count are positive.
 public func GPT(
     vocabulary: Int, heads: Int, dimension: Int, queryDimension: Int, valueDimension: Int,
     blocks count: Int, blocksMass: Double = 5, softmaxScale: Double = 1,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(count >= 1, "GPT: needs at least one block, got \(count)")
+    require(count >= 1, "GPT: needs at least one block, got \(count)")
+    require(vocabulary > 0 && heads > 0 && dimension > 0 && queryDimension > 0 && valueDimension > 0,
+            "GPT: sizes must be positive, got vocabulary \(vocabulary), heads \(heads), dimension \(dimension), "
+                + "queryDimension \(queryDimension), valueDimension \(valueDimension)")
     let alpha = 1 / Double(2 * count)
     let attention = Attention(
         heads: heads, dimension: dimension, queryDimension: queryDimension,
@@ -110,11 +125,14 @@ public func GPT(
 /// A residual CNN for `[batch, channels, size, size]` images: a 3×3 input convolution, `depth`
 /// residual blocks `(1 − 1/L)·x + (1/L)·Conv(ReLU(x))` tared to `blocksMass` together, 2×2 average
 /// pooling, and a linear classifier.
+///
+/// Stops with a message unless `depth ≥ 1` and `imageSize` is even.
 public func ResCNN(
     channels: Int, width: Int, classes: Int, imageSize: Int, depth: Int, blocksMass: Double = 20,
     orthogonalizer: any Orthogonalizer = defaultOrthogonalizer
 ) -> Sequential {
-    precondition(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
+    require(imageSize % 2 == 0, "ResCNN: image size must be even, got \(imageSize)")
+    require(depth >= 1, "ResCNN: depth must be ≥ 1, got \(depth)")
     let blocks = Sequential((0..<depth).map { l in
         Residual(Sequential([ReLU(), Conv2D(in: width, out: width, orthogonalizer: orthogonalizer).named("conv")]), weight: 1 / Double(depth)).named("\(l)")
     })

@@ -229,8 +229,10 @@ public struct Scaled: Module {
     private let chain: Sequential
 
     /// `module`'s output times `factor` (finite and nonzero).
+    ///
+    /// - Precondition: `factor` is finite and nonzero. Stops with a message otherwise.
     public init(_ factor: Double, _ module: any Module) {
-        precondition(factor != 0 && factor.isFinite, "Scaled: the factor must be finite and nonzero, got \(factor)")
+        require(factor != 0 && factor.isFinite, "Scaled: the factor must be finite and nonzero, got \(factor)")
         self.factor = factor
         self.module = module
         chain = Sequential([module, Mul(factor)])
@@ -268,9 +270,11 @@ public struct Tared: Module {
     public let mass: Double
 
     /// `module` with its subtree's masses rescaled to total `mass`.
+    ///
+    /// - Precondition: `mass` is finite and ≥ 0, and 0 when the module's own mass is 0. Stops with a message otherwise.
     public init(_ module: any Module, mass: Double) {
-        precondition(mass >= 0 && mass.isFinite, "tared: mass must be finite and ≥ 0, got \(mass)")
-        precondition(module.mass > 0 || mass == 0, "tared: cannot give mass \(mass) to \(module.name), whose mass is 0")
+        require(mass >= 0 && mass.isFinite, "tared: mass must be finite and ≥ 0, got \(mass)")
+        require(module.mass > 0 || mass == 0, "tared: cannot give mass \(mass) to \(module.name), whose mass is 0")
         self.module = module
         self.mass = mass
     }
@@ -303,8 +307,10 @@ public struct Named: Module {
     public let label: String?
 
     /// `module` labelled `label` (nonempty, without dots).
+    ///
+    /// - Precondition: `label` is nonempty and contains no `.`. Stops with a message otherwise.
     public init(_ label: String, _ module: any Module) {
-        precondition(!label.isEmpty && !label.contains("."), "named: label '\(label)' must be nonempty and contain no '.'")
+        require(!label.isEmpty && !label.contains("."), "named: label '\(label)' must be nonempty and contain no '.'")
         self.label = label
         self.module = module
     }
@@ -355,8 +361,10 @@ extension Module {
     /// The module with a label for its weight names.
     public func named(_ label: String) -> Named { Named(label, self) }
     /// `count` copies composed one after another, each with its own weights.
+    ///
+    /// - Precondition: `count ≥ 1`. Stops with a message otherwise.
     public func repeated(_ count: Int) -> Sequential {
-        precondition(count >= 1, "repeated: count must be ≥ 1, got \(count)")
+        require(count >= 1, "repeated: count must be ≥ 1, got \(count)")
         return Sequential(Array(repeating: self as any Module, count: count))
     }
 }

@@ -119,14 +119,44 @@ extension Module {
         initialize(using: &rng)
     }
     /// Weights projected onto the initialization's constraint set.
-    public func project<S: TensorScalar>(_ weights: [Tensor<S>]) -> [Tensor<S>] { project(weights[...]) }
+    ///
+    /// Stops with a message unless `weights` has one tensor of each weight's shape.
+    public func project<S: TensorScalar>(_ weights: [Tensor<S>]) -> [Tensor<S>] {
+        requireFits(weights, "project", "weight")
+        return project(weights[...])
+    }
     /// The modular norm of a weight list.
-    public func norm<S: TensorScalar>(_ weights: [Tensor<S>]) -> S { norm(weights[...]) }
+    ///
+    /// Stops with a message unless `weights` has one tensor of each weight's shape.
+    public func norm<S: TensorScalar>(_ weights: [Tensor<S>]) -> S {
+        requireFits(weights, "norm", "weight")
+        return norm(weights[...])
+    }
     /// The dual modular norm of a gradient list.
-    public func dualNorm<S: TensorScalar>(_ gradient: [Tensor<S>]) -> S { dualNorm(gradient[...]) }
+    ///
+    /// Stops with a message unless `gradient` has one tensor of each weight's shape.
+    public func dualNorm<S: TensorScalar>(_ gradient: [Tensor<S>]) -> S {
+        requireFits(gradient, "dualNorm", "gradient")
+        return dualNorm(gradient[...])
+    }
     /// The unit-modular-norm steepest-ascent direction for `gradient` (scaled to `targetNorm`).
+    ///
+    /// Stops with a message unless `gradient` has one tensor of each weight's shape (in the order of
+    /// ``weightNames``). ``Optimizer/update(_:gradients:loss:inputs:)`` throws instead.
     public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) -> [Tensor<S>] {
-        dualize(gradient[...], targetNorm: targetNorm)
+        requireFits(gradient, "dualize", "gradient")
+        return dualize(gradient[...], targetNorm: targetNorm)
+    }
+
+    /// Stops with a message naming the module, the call and the first misfit unless `list` has one
+    /// tensor of each weight's shape.
+    func requireFits<S: TensorScalar>(_ list: [Tensor<S>], _ call: String, _ what: String) {
+        let shapes = weightShapes
+        require(list.count == shapes.count,
+                "\(name).\(call): expected \(shapes.count) \(what) tensors (\(weightNames.joined(separator: ", "))), got \(list.count)")
+        if let i = shapes.indices.first(where: { list[$0].shape != shapes[$0] }) {
+            requirementFailure("\(name).\(call): the \(what) of \(weightNames[i]) has shape \(list[i].shape), expected \(shapes[i])")
+        }
     }
 
     /// Throws unless `weights` has this module's length and shapes.

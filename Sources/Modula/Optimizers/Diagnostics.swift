@@ -58,8 +58,10 @@ extension Module {
 }
 
 /// The largest singular value of a matrix by power iteration on AᵀA (deterministic start).
+///
+/// - Precondition: `a` is a matrix (rank 2). Stops with a message otherwise.
 public func estimatedSpectralNorm<S: TensorScalar>(_ a: Tensor<S>, iterations: Int = 20) -> Double {
-    precondition(a.rank == 2, "estimatedSpectralNorm: needs a matrix, got shape \(a.shape)")
+    require(a.rank == 2, "estimatedSpectralNorm: needs a matrix, got shape \(a.shape)")
     if a.squaredNormValue == 0 { return 0 }
     var rng = RandomGenerator(seed: 0x5eed)
     var v = Tensor<S>.randomNormal([a.shape[1], 1], using: &rng)

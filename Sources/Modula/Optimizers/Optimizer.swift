@@ -121,6 +121,10 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public let scalings: [WeightScaling]
     /// Everything remembered between steps (save and restore it to resume exactly).
     public var state = OptimizerState<Scalar>()
+    /// What a step does when it meets NaN or infinity (``NonFinitePolicy/stop`` by default).
+    public var nonFiniteSteps = NonFinitePolicy.stop
+    /// How many steps were skipped under ``NonFinitePolicy/skip`` (not part of ``state``).
+    public private(set) var skippedSteps = 0
     private let atoms: [(name: String, atom: any Atom)]
 
     /// An optimizer for `module`; each weight joins the first group that selects it.
@@ -151,6 +155,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             if case .dualized(_, .modular, .matrix, _) = g.rule {
                 throw OptimizerError.unsupported(group: g.label, reason: "a modular layout dualizes with each atom's own norm; use norm: .atom, or layout: .perAtom with a matrix norm")
             }
+            let rate = g.learningRate.rate(at: 0) * g.learningRateMultiplier
+            guard rate.isFinite && rate >= 0 else { throw OptimizerError.invalidLearningRate(group: g.label, step: 0, rate: rate) }
         }
     }
 
@@ -171,7 +177,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         groups[g].learningRate.rate(at: state.step) * groups[g].learningRateMultiplier
     }
 
-    /// Whether ``update(_:gradients:curvature:curvatureBatchSize:)`` needs a curvature sample this step
+    /// Whether ``update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)`` needs a curvature sample this step
     /// (Sophia's refresh steps): compute it with `sophiaCurvatureGradients` and pass it along.
     public var needsCurvature: Bool {
         groups.contains { g in
@@ -181,7 +187,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     }
 
     /// Whether some group's rule wants layer factors (K-FAC): compute the step with
-    /// ``kfacFactors(module:weights:loss:)`` and pass them to ``update(_:gradients:curvature:curvatureBatchSize:factors:)``.
+    /// ``kfacFactors(module:weights:loss:)`` and pass them to ``update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)``.
     public var needsFactors: Bool {
         groups.contains { g in
             if case .rule(let r) = g.rule { return r.needsFactors }
@@ -214,16 +220,38 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
 
     /// Applies one step to `weights` given their `gradients`, then advances the step counter.
     ///
-    /// `curvature`, when a rule asks for it (``needsCurvature``), holds for every weight the gradient of the loss
-    /// at labels sampled from the model over `curvatureBatchSize` examples (Sophia's Gauss–Newton–Bartlett sample).
+    /// Before anything changes, the step checks, in this order, that `inputs`, `weights`, `loss` and
+    /// `gradients` are finite, and after dualizing, that every update is finite. The first NaN or
+    /// infinity found stops training with ``OptimizerError/nonFinite(step:source:)`` naming the step
+    /// and where it appeared (the input batch, the loss, or the first weight, gradient or update), or,
+    /// with ``nonFiniteSteps`` set to ``NonFinitePolicy/skip``, skips the step: weights and state stay
+    /// as they were and ``skippedSteps`` counts it. Passing the batch as `inputs` lets the error blame
+    /// bad data rather than the gradient it poisoned.
     ///
-    /// `factors`, for rules that ask for them (``OptimizerRule/needsFactors``, K-FAC), holds for every weight the
-    /// atom's input activations and output gradients of this step (from ``kfacFactors(module:weights:loss:)``; nil
-    /// entries for atoms without them).
+    /// - Parameters:
+    ///   - weights: the module's weights, updated in place.
+    ///   - gradients: one gradient per weight, of the weight's shape.
+    ///   - loss: the loss the gradients came from, checked when given.
+    ///   - inputs: the input batch, checked when given.
+    ///   - curvature: when a rule asks for it (``needsCurvature``), for every weight the gradient of the loss at
+    ///     labels sampled from the model over `curvatureBatchSize` examples (Sophia's Gauss–Newton–Bartlett sample).
+    ///   - factors: when a rule asks for them (``needsFactors``, K-FAC), for every weight the atom's input
+    ///     activations and output gradients of this step (from ``kfacFactors(module:weights:loss:)``; nil entries
+    ///     for atoms without them).
+    /// - Returns: whether the step was taken (`false` when a non-finite step was skipped).
+    /// - Throws: ``OptimizerError/wrongCount(expected:weights:gradients:)`` or
+    ///   ``OptimizerError/wrongShape(weight:expected:actual:gradient:)`` for lists that do not fit the module,
+    ///   ``OptimizerError/stateMismatch(weight:reason:)`` for a ``state`` that does not fit them,
+    ///   ``OptimizerError/invalidLearningRate(group:step:rate:)`` for a NaN, infinite or negative rate,
+    ///   ``OptimizerError/nonFinite(step:source:)`` as described above, and
+    ///   ``OptimizerError/needsCurvature(group:rule:step:)`` or ``OptimizerError/needsFactors(group:rule:step:)``
+    ///   when a rule's extra input is missing.
+    @discardableResult
     public mutating func update(
-        _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], curvature: [Tensor<Scalar>]? = nil,
-        curvatureBatchSize: Int = 1, factors: [LayerFactors<Scalar>?]? = nil
-    ) throws {
+        _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], loss: Tensor<Scalar>? = nil,
+        inputs: [Tensor<Scalar>] = [], curvature: [Tensor<Scalar>]? = nil, curvatureBatchSize: Int = 1,
+        factors: [LayerFactors<Scalar>?]? = nil
+    ) throws -> Bool {
         let n = atoms.count
         guard weights.count == n, gradients.count == n else {
             throw OptimizerError.wrongCount(expected: n, weights: weights.count, gradients: gradients.count)
@@ -232,9 +260,18 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             throw OptimizerError.wrongShape(weight: atoms[i].name, expected: module.weightShapes[i],
                                             actual: weights[i].shape, gradient: gradients[i].shape)
         }
-        for i in 0..<n where !gradients[i].isFinite {
-            throw OptimizerError.nonFinite(weight: atoms[i].name)
+        try checkState()
+        for g in groups.indices {
+            let rate = learningRate(group: g)
+            guard rate.isFinite && rate >= 0 else {
+                throw OptimizerError.invalidLearningRate(group: groups[g].label, step: state.step, rate: rate)
+            }
         }
+        if let source = firstNonFinite(inputs: inputs, weights: weights, loss: loss, gradients: gradients) {
+            return try refuse(source)
+        }
+        // A skipped step must leave the momentum buffers as they were; only then is a copy kept.
+        let saved = nonFiniteSteps == .skip ? state : nil
         if state.firstMoment.isEmpty && usesFirstMoment { state.firstMoment = gradients.map { Tensor.zeros($0.shape) } }
         let t = state.step
         if state.rules.isEmpty { state.rules = Array(repeating: [:], count: n) }
@@ -321,39 +358,101 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = modularRuleDirection(gi, r) } }
         }
 
+        // Pass 3: every update and its coefficient, checked before any weight changes. A rule moves a copy of its
+        // weight, which replaces the weight in pass 4.
+        var updates: [(u: Tensor<Scalar>, alpha: Scalar, shrink: Scalar)] = []
+        updates.reserveCapacity(n)
+        var replacements = [Tensor<Scalar>?](repeating: nil, count: n)
         for i in 0..<n {
             let g = groups[assignment[i]]
             let eta = Scalar(learningRate(group: assignment[i]))
-            if g.weightDecay != 0 { weights[i].scaleInPlace(by: 1 - eta * Scalar(g.weightDecay)) }
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
                 let u = dualized(i, layout, norm, direction[i]!, { modular(assignment[i], $0)[i] })
                 switch step {
-                case .unconstrained: weights[i].addScaled(u, by: -eta)
-                case .constrained(let radius):
-                    weights[i].scaleInPlace(by: 1 - eta)
-                    weights[i].addScaled(u, by: -eta * Scalar(radius))
+                case .unconstrained: updates.append((u, -eta, 1))
+                case .constrained(let radius): updates.append((u, -eta * Scalar(radius), 1 - eta))
                 case .steepest:
                     let scale: Scalar
                     if case .modular = layout, case .atom = norm { scale = modularDualNorm(assignment[i]) } else {
                         scale = dualNorm(i, layout, norm, direction[i]!)
                     }
-                    weights[i].addScaled(u, by: -eta * scale)
+                    updates.append((u, -eta * scale, 1))
                 }
             case .adamThenDualize(_, _, _, let layout):
                 let u = dualized(i, layout, .atom, direction[i]!, { modular(assignment[i], $0)[i] })
-                weights[i].addScaled(u, by: -eta)
+                updates.append((u, -eta, 1))
             case .adamW, .sgd:
-                weights[i].addScaled(direction[i]!, by: -eta)
+                updates.append((direction[i]!, -eta, 1))
             case .rule(let r):
                 if case .modular = parametrization {
-                    weights[i].addScaled(modularRuleDirection(assignment[i], r)[i], by: -eta)
+                    updates.append((modularRuleDirection(assignment[i], r)[i], -eta, 1))
                 } else {
-                    r.update(&weights[i], gradient: gradients[i], state: &state.rules[i], context: contexts[i])
+                    var moved = weights[i]
+                    r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: contexts[i])
+                    replacements[i] = moved
+                    updates.append((Tensor.zeros([]), 0, 1))
                 }
             }
+            if !updates[i].u.isFinite || !updates[i].alpha.isFinite || !(replacements[i]?.isFinite ?? true) {
+                if let saved { state = saved }
+                return try refuse(.update(weight: atoms[i].name))
+            }
+        }
+
+        // Pass 4: decay, then step (the same operations, in the same order, as one pass would do).
+        for i in 0..<n {
+            let g = groups[assignment[i]]
+            let eta = Scalar(learningRate(group: assignment[i]))
+            if let moved = replacements[i] {
+                weights[i] = moved
+                if g.weightDecay != 0 { weights[i].scaleInPlace(by: 1 - eta * Scalar(g.weightDecay)) }
+                continue
+            }
+            if g.weightDecay != 0 { weights[i].scaleInPlace(by: 1 - eta * Scalar(g.weightDecay)) }
+            if updates[i].shrink != 1 { weights[i].scaleInPlace(by: updates[i].shrink) }
+            weights[i].addScaled(updates[i].u, by: updates[i].alpha)
         }
         state.step += 1
+        return true
+    }
+
+    /// Where the first NaN or infinity is, looking at the inputs, weights, loss and gradients in turn.
+    private func firstNonFinite(
+        inputs: [Tensor<Scalar>], weights: [Tensor<Scalar>], loss: Tensor<Scalar>?, gradients: [Tensor<Scalar>]
+    ) -> NonFiniteSource? {
+        if !inputs.allSatisfy(\.isFinite) { return .inputBatch }
+        if let i = weights.firstIndex(where: { !$0.isFinite }) { return .weight(atoms[i].name) }
+        if let loss, !loss.isFinite { return .loss }
+        if let i = gradients.firstIndex(where: { !$0.isFinite }) { return .gradient(weight: atoms[i].name) }
+        return nil
+    }
+
+    /// Throws for a non-finite step, or counts it as skipped and returns `false`.
+    private mutating func refuse(_ source: NonFiniteSource) throws -> Bool {
+        let step = state.step + skippedSteps
+        guard nonFiniteSteps == .skip else { throw OptimizerError.nonFinite(step: step, source: source) }
+        skippedSteps += 1
+        return false
+    }
+
+    /// Throws unless the momentum buffers are empty or have one buffer of each weight's shape.
+    private func checkState() throws {
+        let shapes = module.weightShapes
+        for (label, buffers) in [("first-moment", state.firstMoment), ("second-moment", state.secondMoment)] where !buffers.isEmpty {
+            guard buffers.count == shapes.count else {
+                throw OptimizerError.stateMismatch(
+                    weight: nil, reason: "has \(buffers.count) \(label) buffers for \(shapes.count) weights")
+            }
+            for i in shapes.indices where buffers[i].shape != shapes[i] {
+                throw OptimizerError.stateMismatch(
+                    weight: atoms[i].name, reason: "its \(label) buffer has shape \(buffers[i].shape), expected \(shapes[i])")
+            }
+        }
+        if !state.rules.isEmpty && state.rules.count != shapes.count {
+            throw OptimizerError.stateMismatch(
+                weight: nil, reason: "has rule state for \(state.rules.count) weights, the module has \(shapes.count)")
+        }
     }
 
     private mutating func applyMomentum(_ m: Momentum, _ i: Int, _ g: Tensor<Scalar>, heavyBall: Bool = false) -> Tensor<Scalar> {
@@ -414,6 +513,38 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     }
 }
 
+/// What an optimizer step does when its inputs, loss, gradients or update hold NaN or infinity.
+public enum NonFinitePolicy: Sendable, Equatable {
+    /// Throw ``OptimizerError/nonFinite(step:source:)``: training stops.
+    case stop
+    /// Leave the weights and the state unchanged, count the step in ``Optimizer/skippedSteps``, go on.
+    case skip
+}
+
+/// Where an optimizer step first met NaN or infinity.
+public enum NonFiniteSource: Sendable, Equatable, CustomStringConvertible {
+    /// The input batch passed to ``Optimizer/update(_:gradients:loss:inputs:)``.
+    case inputBatch
+    /// The loss passed to ``Optimizer/update(_:gradients:loss:inputs:)``.
+    case loss
+    /// A weight, before the step.
+    case weight(String)
+    /// The gradient of a weight.
+    case gradient(weight: String)
+    /// The update of a weight (its dualized or Adam direction).
+    case update(weight: String)
+
+    public var description: String {
+        switch self {
+        case .inputBatch: return "the input batch"
+        case .loss: return "the loss"
+        case .weight(let w): return "weight \(w)"
+        case .gradient(let w): return "the gradient of \(w)"
+        case .update(let w): return "the update of \(w)"
+        }
+    }
+}
+
 /// Problems an optimizer step refuses to take.
 public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     /// No parameter group selects this weight.
@@ -422,8 +553,12 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     case wrongCount(expected: Int, weights: Int, gradients: Int)
     /// A weight or its gradient has the wrong shape.
     case wrongShape(weight: String, expected: [Int], actual: [Int], gradient: [Int])
-    /// A gradient holds NaN or infinity; no weight was changed.
-    case nonFinite(weight: String)
+    /// NaN or infinity at step `step` (counting skipped steps), first seen in `source`; no weight was changed.
+    case nonFinite(step: Int, source: NonFiniteSource)
+    /// A group's learning rate is NaN, infinite or negative at `step`.
+    case invalidLearningRate(group: String, step: Int, rate: Double)
+    /// The ``Optimizer/state`` does not fit the module's weights (`weight` is `nil` for a wrong count).
+    case stateMismatch(weight: String?, reason: String)
     /// A group's configuration cannot be honoured.
     case unsupported(group: String, reason: String)
     /// A rule needs a curvature sample at this step and none (or one of the wrong length) was passed.
@@ -437,7 +572,12 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
         case .wrongCount(let e, let w, let g): return "optimizer: expected \(e) weights and gradients, got \(w) weights and \(g) gradients"
         case .wrongShape(let name, let e, let w, let g):
             return "optimizer: weight \(name) expects shape \(e), got weight \(w) and gradient \(g)"
-        case .nonFinite(let w): return "optimizer: the gradient of \(w) contains NaN or infinity; no step was taken"
+        case .nonFinite(let step, let source):
+            return "optimizer: step \(step): \(source) contains NaN or infinity; no step was taken"
+        case .invalidLearningRate(let g, let step, let r):
+            return "optimizer: group \(g): the learning rate at step \(step) is \(r); it must be finite and ≥ 0"
+        case .stateMismatch(let w, let r):
+            return "optimizer: the state does not fit the module: " + (w.map { "weight \($0): " } ?? "") + r
         case .unsupported(let g, let r): return "optimizer: group \(g): \(r)"
         case .needsCurvature(let g, let r, let t):
             return "optimizer: group \(g) (\(r)) needs a curvature sample at step \(t): pass update(…, curvature: sophiaCurvatureGradients(…)) whenever needsCurvature is true"

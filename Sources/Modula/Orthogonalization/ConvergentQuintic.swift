@@ -26,8 +26,10 @@ public struct ConvergentQuintic: PolynomialOrthogonalizer {
     public var steps: Int
 
     /// The convergent quintic with the given number of steps (10 by default).
+    ///
+    /// - Precondition: `steps ≥ 0`. Stops with a message otherwise.
     public init(steps: Int = 10) {
-        precondition(steps >= 0, "ConvergentQuintic: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "ConvergentQuintic: steps must be ≥ 0, got \(steps)")
         self.steps = steps
     }
 

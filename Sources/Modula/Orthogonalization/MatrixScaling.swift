@@ -22,7 +22,7 @@ enum MatrixScaling {
     static func normalize<S: TensorScalar>(
         _ x: UnsafeBufferPointer<S>, largest: S, into y: UnsafeMutableBufferPointer<S>, safety: S
     ) {
-        precondition(largest > 0 && largest.isFinite, "normalize: needs 0 < max|x| < ∞, got \(largest)")
+        require(largest > 0 && largest.isFinite, "normalize: needs 0 < max|x| < ∞, got \(largest)")
         let n = x.count
         var divisor = largest
         // y = x / max|x| lies in [-1, 1] with one entry of magnitude 1, so 1 ≤ Σy² ≤ n: no under/overflow.

@@ -26,8 +26,10 @@ public struct MuonNewtonSchulz: PolynomialOrthogonalizer {
     public var steps: Int
 
     /// Muon's iteration with the given number of steps (5 by default).
+    ///
+    /// - Precondition: `steps ≥ 0`. Stops with a message otherwise.
     public init(steps: Int = 5) {
-        precondition(steps >= 0, "MuonNewtonSchulz: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "MuonNewtonSchulz: steps must be ≥ 0, got \(steps)")
         self.steps = steps
     }
 

@@ -51,8 +51,10 @@ extension Orthogonalizer {
     /// Orthogonalizes `g` and measures the result against the exact polar factor (through SVD).
     ///
     /// - Throws: `LinearAlgebraError` (from ModulaTensor) when LAPACK's SVD fails to converge.
+    ///
+    /// - Precondition: `g` is a matrix (rank 2). Stops with a message otherwise.
     public func diagnostics<S: TensorScalar>(for g: Tensor<S>) throws -> OrthogonalizationDiagnostics<S> {
-        precondition(g.rank == 2, "\(name).diagnostics: needs a matrix (rank 2), got shape \(g.shape)")
+        require(g.rank == 2, "\(name).diagnostics: needs a matrix (rank 2), got shape \(g.shape)")
         let o = orthogonalize(g)
         let (exact, rank) = try exactPolarFactor(g)
         let sigma = try o.singularValues()
@@ -75,8 +77,10 @@ extension Orthogonalizer {
 /// zero matrix gets zeros. Non-finite inputs give an all-NaN result.
 ///
 /// - Throws: `LinearAlgebraError` (from ModulaTensor) when LAPACK's SVD fails to converge.
+///
+/// - Precondition: `g` is a matrix (rank 2). Stops with a message otherwise.
 public func exactPolarFactor<S: TensorScalar>(_ g: Tensor<S>) throws -> (factor: Tensor<S>, rank: Int) {
-    precondition(g.rank == 2, "exactPolarFactor: needs a matrix (rank 2), got shape \(g.shape)")
+    require(g.rank == 2, "exactPolarFactor: needs a matrix (rank 2), got shape \(g.shape)")
     let (m, n) = (g.shape[0], g.shape[1])
     // Rescaling by the largest magnitude first keeps tiny and huge matrices in LAPACK's comfortable range.
     guard let x = MatrixScaling.dividedByLargestMagnitude(g) else {

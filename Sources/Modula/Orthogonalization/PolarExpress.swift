@@ -42,8 +42,10 @@ public struct PolarExpress: PolynomialOrthogonalizer {
     public var steps: Int
 
     /// Polar Express with the given number of steps (8 by default: the whole published schedule).
+    ///
+    /// - Precondition: `steps ≥ 0`. Stops with a message otherwise.
     public init(steps: Int = 8) {
-        precondition(steps >= 0, "PolarExpress: steps must be ≥ 0, got \(steps)")
+        require(steps >= 0, "PolarExpress: steps must be ≥ 0, got \(steps)")
         self.steps = steps
     }
 

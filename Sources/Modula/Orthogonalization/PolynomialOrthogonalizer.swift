@@ -62,8 +62,10 @@ extension PolynomialOrthogonalizer {
     /// A zero matrix gives zeros; a matrix with a NaN or infinite entry gives all NaN (so that a broken
     /// gradient stays visible); any other matrix, however tiny or huge, gives the same result as its
     /// rescaled copies.
+    ///
+    /// - Precondition: `g` is a matrix (rank 2) whose largest entry is finite and nonzero. Stops with a message otherwise.
     public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
-        precondition(
+        require(
             g.rank == 2,
             "\(name).orthogonalize: needs a matrix (rank 2), got shape \(g.shape); reshape convolution kernels or batches to matrices first")
         // A public generic called from another module (or through `any Orthogonalizer`) runs unspecialized,

@@ -19,12 +19,14 @@ public struct SVDOrthogonalizer: Orthogonalizer {
     /// The exact polar factor of `g`'s nonzero part; zeros for a zero matrix, all NaN for a non-finite one.
     ///
     /// Stops the program if LAPACK fails to converge (use ``exactPolarFactor(_:)`` to catch that error).
+    ///
+    /// - Precondition: `g` is a matrix (rank 2) that LAPACK can decompose. Stops with a message otherwise.
     public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
-        precondition(g.rank == 2, "svd.orthogonalize: needs a matrix (rank 2), got shape \(g.shape)")
+        require(g.rank == 2, "svd.orthogonalize: needs a matrix (rank 2), got shape \(g.shape)")
         do {
             return try exactPolarFactor(g).factor
         } catch {
-            preconditionFailure("svd.orthogonalize: \(error) on a matrix of shape \(g.shape)")
+            requirementFailure("svd.orthogonalize: \(error) on a matrix of shape \(g.shape)")
         }
     }
 }

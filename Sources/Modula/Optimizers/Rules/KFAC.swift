@@ -64,7 +64,7 @@ func dampedInverse<S: TensorScalar>(_ a: Tensor<S>, _ shift: Double) -> Tensor<S
 }
 
 /// The loss, the gradients and each ``MatrixAtom``'s ``LayerFactors`` of one forward and backward pass, collected
-/// with hooks (``withHooks(_:_:)``): what ``Optimizer/update(_:gradients:curvature:curvatureBatchSize:factors:)``
+/// with hooks (``withHooks(_:_:)``): what ``Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)``
 /// needs for K-FAC. Atoms that run more than once in the pass, or are not matrices, get nil.
 /// - Throws: what `loss` throws.
 public func kfacFactors<S: TensorScalar>(

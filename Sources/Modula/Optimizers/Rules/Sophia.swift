@@ -41,7 +41,7 @@ public struct SophiaRule: OptimizerRule {
 /// Sophia's curvature sample: the gradient of the mean cross-entropy at labels drawn from the model's own softmax
 /// (one per row of the logits), and the number of rows B [Liu et al. 2023, Algorithm 2].
 ///
-/// Pass both to ``Optimizer/update(_:gradients:curvature:curvatureBatchSize:)`` on the steps where
+/// Pass both to ``Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)`` on the steps where
 /// ``Optimizer/needsCurvature`` is true; it costs one more forward and backward pass.
 /// - Throws: what the module's forward pass throws (a wrong input shape, say).
 public func sophiaCurvatureGradients<S: TensorScalar>(
