@@ -153,7 +153,14 @@ struct WeightErasureCommand: ParsableCommand {
 struct LRTransferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lr-transfer",
-        abstract: "Sweep learning rates across widths and depths: modular norm against SGD and AdamW.")
+        abstract: "Sweep learning rates across widths and depths: modular norm against SGD and AdamW.",
+        discussion: """
+            Any of --model, --optimizers, --parametrizations, --log2-lr, --seeds or --out runs the transfer study \
+            instead: every optimizer under every parametrization, one `result lr-transfer model=… optimizer=… \
+            parametrization=…` line per curve, resumable in --out. Example: \
+            modula-examples lr-transfer --optimizers adamw,muon,fromage --parametrizations standard,mup \
+            --widths 64 128 256 512 --out study
+            """)
     @OptionGroup var common: Common
     @Option(parsing: .upToNextOption, help: "Widths to sweep, each > 0 \(defaults(LRTransfer.Configuration().widths, quick: LRTransfer.Configuration.quick.widths)).")
     var widths: [Int] = []
@@ -164,6 +171,70 @@ struct LRTransferCommand: ParsableCommand {
     var steps: Int?
     @Option(parsing: .upToNextOption, help: "Methods: modular, sgd, adamw (default: all three).") var methods: [String] = []
     @Option(help: "A folder with MNIST-format IDX files instead of Fashion-MNIST.") var data: String?
+
+    // The transfer study: any of these options runs it instead of the three-method sweep above.
+    @Option(help: "Study: the model, mlp (Fashion-MNIST) or gpt (a character GPT on --text).") var model: String?
+    @Option(help: "Study: comma-separated optimizers, of \(TransferStudy.optimizerNames.joined(separator: ",")).")
+    var optimizers: String?
+    @Option(help: "Study: comma-separated parametrizations, of standard,mup,modular (default: standard,mup).")
+    var parametrizations: String?
+    @Option(name: .customLong("log2-lr"), help: "Study: log₂ learning rates MIN:MAX (default: a range per optimizer).")
+    var log2LR: String?
+    @Option(help: "Study: batch size (default: 128 for the MLP, 8 for the GPT).") var batch: Int?
+    @Option(help: "Study: seeds per point; the tables give their mean and spread (default: 1).") var seeds: Int?
+    @Option(help: "Study: folder for points.jsonl, points.csv, table.md and figures; a re-run there resumes.")
+    var out: String?
+    @Option(help: "Study: the text file of the GPT (default: Debian's fortunes).") var text: String?
+    @Option(help: "Study: how often a grid may be extended when a best rate lies on its edge (default: 3).")
+    var maxExtensions: Int?
+
+    var isStudy: Bool {
+        model != nil || optimizers != nil || parametrizations != nil || log2LR != nil || seeds != nil || out != nil
+    }
+
+    func study() throws -> TransferStudy.Configuration {
+        var c = TransferStudy.Configuration()
+        if let model {
+            guard let m = TransferStudy.Model(rawValue: model) else { throw ValidationError("--model must be mlp or gpt, got '\(model)'") }
+            c.model = m
+        }
+        if c.model == .gpt { (c.widths, c.depth, c.depthWidth, c.batch, c.steps) = ([32, 64, 128], 2, 64, 8, 100) }
+        if common.quick { (c.widths, c.steps, c.limit) = ([32, 64], 20, 4000) }
+        if let optimizers { c.optimizers = optimizers.split(separator: ",").map(String.init) }
+        if let parametrizations { c.parametrizations = parametrizations.split(separator: ",").map(String.init) }
+        for o in c.optimizers where !TransferStudy.optimizerNames.contains(o) {
+            throw ValidationError("--optimizers: unknown optimizer '\(o)'; use \(TransferStudy.optimizerNames.joined(separator: ","))")
+        }
+        for p in c.parametrizations where !TransferStudy.parametrizationNames.contains(p) {
+            throw ValidationError("--parametrizations: unknown parametrization '\(p)'; use standard,mup,modular")
+        }
+        if let log2LR {
+            let parts = log2LR.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else {
+                throw ValidationError("--log2-lr must be MIN:MAX with integers MIN ≤ MAX (e.g. -12:-4), got '\(log2LR)'")
+            }
+            c.log2LearningRates = lo...hi
+        }
+        if !widths.isEmpty { c.widths = widths }
+        if !depths.isEmpty { c.depths = depths }
+        if noDepth { c.depths = [] }
+        if let steps { c.steps = steps }
+        if let batch { c.batch = batch }
+        if let seeds { c.seeds = seeds }
+        if let maxExtensions { c.maxExtensions = maxExtensions }
+        for (value, option) in [(c.steps, "--steps"), (c.batch, "--batch"), (c.seeds, "--seeds")] where value <= 0 {
+            throw ValidationError("\(option) must be a positive integer, got \(value)")
+        }
+        if c.maxExtensions < 0 { throw ValidationError("--max-extensions must be an integer ≥ 0, got \(c.maxExtensions)") }
+        for w in c.widths + c.depths where w <= 0 { throw ValidationError("--widths and --depths must be positive integers, got \(w)") }
+        if c.model == .gpt, let bad = c.widths.first(where: { $0 % c.heads != 0 }) {
+            throw ValidationError("--widths: a GPT width must be a multiple of its \(c.heads) heads, got \(bad)")
+        }
+        c.outputDirectory = out
+        c.textPath = text
+        c.dataDirectory = data
+        return c
+    }
 
     func configuration() throws -> LRTransfer.Configuration {
         var c = common.quick ? LRTransfer.Configuration.quick : .init()
@@ -184,10 +255,17 @@ struct LRTransferCommand: ParsableCommand {
         return c
     }
     func validate() throws {
+        if isStudy { _ = try study(); return }
         let c = try configuration()
         try checked { try c.validate() }
     }
-    func run() throws { finish(try LRTransfer.run(configuration(), environment: common.environment())) }
+    func run() throws {
+        if isStudy {
+            for r in try TransferStudy.run(study(), environment: common.environment()) { finish(r) }
+        } else {
+            finish(try LRTransfer.run(configuration(), environment: common.environment()))
+        }
+    }
 }
 
 struct ModulaExamplesCommand: ParsableCommand {
