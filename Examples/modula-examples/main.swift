@@ -268,12 +268,60 @@ struct LRTransferCommand: ParsableCommand {
     }
 }
 
+struct CoordCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coord-check",
+        abstract: "mup's coordinate check and the spectral check: activation sizes and weight norms against width.")
+    @OptionGroup var common: Common
+    @Option(help: "The model, mlp (Fashion-MNIST) or gpt (a character GPT on --text) (default: mlp).") var model = "mlp"
+    @Option(help: "The optimizer, of \(TransferStudy.optimizerNames.joined(separator: ",")) (default: adamw).") var optimizer = "adamw"
+    @Option(help: "The parametrization: standard, mup or modular (default: standard).") var parametrization = "standard"
+    @Option(parsing: .upToNextOption, help: "Widths, each > 0 (default: 64 128 256 512; with --quick: 32 64 128).")
+    var widths: [Int] = []
+    @Option(help: "Training steps (default: 10).") var steps: Int?
+    @Option(name: .customLong("log2-lr"), help: "log₂ of the learning rate (default: near the top of the optimizer's study grid).")
+    var log2LR: Int?
+    @Option(help: "The GPT's text file (default: Debian's fortunes).") var text: String?
+    @Option(help: "A folder with MNIST-format IDX files instead of Fashion-MNIST.") var data: String?
+
+    func configuration() throws -> CoordCheckExample.Configuration {
+        var c = common.quick ? CoordCheckExample.Configuration.quick : .init()
+        guard let m = TransferStudy.Model(rawValue: model) else { throw ValidationError("--model must be mlp or gpt, got '\(model)'") }
+        c.model = m
+        guard TransferStudy.optimizerNames.contains(optimizer) else {
+            throw ValidationError("--optimizer: unknown optimizer '\(optimizer)'; use \(TransferStudy.optimizerNames.joined(separator: ","))")
+        }
+        guard TransferStudy.parametrizationNames.contains(parametrization) else {
+            throw ValidationError("--parametrization must be standard, mup or modular, got '\(parametrization)'")
+        }
+        (c.optimizer, c.parametrization, c.seed) = (optimizer, parametrization, common.seed)
+        if !widths.isEmpty { c.widths = widths }
+        if c.widths.count < 2 || c.widths.contains(where: { $0 <= 0 }) {
+            throw ValidationError("--widths needs at least two positive widths, got \(c.widths)")
+        }
+        if m == .gpt, let bad = c.widths.first(where: { $0 % 2 != 0 }) {
+            throw ValidationError("--widths: a GPT width must be a multiple of its 2 heads, got \(bad)")
+        }
+        if let steps {
+            guard steps >= 0 else { throw ValidationError("--steps must be an integer ≥ 0, got \(steps)") }
+            c.steps = steps
+        }
+        c.log2LearningRate = log2LR
+        c.textPath = text
+        c.dataDirectory = data
+        if m == .gpt { c.batch = 8 }
+        return c
+    }
+    func validate() throws { _ = try configuration() }
+    func run() throws { finish(try CoordCheckExample.run(configuration(), environment: common.environment())) }
+}
+
 struct ModulaExamplesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modula-examples",
         abstract: "The classic examples of training under the modular norm.",
         discussion: "Each run ends with one machine-readable line: result <example> key=value …",
-        subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self, WeightErasureCommand.self, LRTransferCommand.self])
+        subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self, WeightErasureCommand.self, LRTransferCommand.self, CoordCheckCommand.self])
 }
 
 ModulaExamplesCommand.main()

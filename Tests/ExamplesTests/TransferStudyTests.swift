@@ -84,3 +84,29 @@ struct TransferStudyTests {
         #expect(!cv.widerBetterEverywhere)  // at 2^-1 the widest is worse; at 2^0 two sizes diverge
     }
 }
+
+@Suite("Coordinate check example", .serialized)
+struct CoordCheckExampleTests {
+    func flagged(_ optimizer: String, _ parametrization: String) throws -> Double {
+        var c = CoordCheckExample.Configuration.quick
+        (c.optimizer, c.parametrization) = (optimizer, parametrization)
+        let r = try CoordCheckExample.run(c, environment: .quiet)
+        #expect(r.description.hasPrefix("result coord-check model=mlp optimizer=\(optimizer) parametrization=\(parametrization) layers=5 flagged="))
+        return r["flagged"]!
+    }
+
+    @Test("standard-parametrized Adam is flagged on Fashion-MNIST; μP Adam and the modular norm are not")
+    func flags() throws {
+        #expect(try flagged("adamw", "standard") >= 1)
+        #expect(try flagged("adamw", "mup") == 0)
+        #expect(try flagged("modular", "modular") == 0)
+    }
+
+    @Test("a rate at which training diverges is reported as such, naming the option")
+    func divergence() {
+        var c = CoordCheckExample.Configuration.quick
+        c.optimizer = "shampoo"
+        c.log2LearningRate = 4
+        #expect(throws: StudyError.self) { try CoordCheckExample.run(c, environment: .quiet) }
+    }
+}

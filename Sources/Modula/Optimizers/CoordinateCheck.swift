@@ -9,8 +9,9 @@ import Darwin
 /// no layer's activations, nor their change since initialization, grow or shrink with width.
 ///
 /// Every step records, for each atom and bond (by hook path), the RMS of its output on a fixed probe input and
-/// the RMS of the change of that output since step 0. A layer is flagged when the log-log slope of either against
-/// width, at the last step, exceeds `threshold` in magnitude (1 means "grows like the width").
+/// the RMS of the change of that output since step 0. A layer is flagged when the log-log slope against width of
+/// its output RMS at the last step, or of its change at the step where that is steepest, exceeds `threshold` in
+/// magnitude (1 means "grows like the width").
 public struct CoordinateCheck: Sendable {
     /// One layer's sizes: `rms[w][t]` and `changeRMS[w][t]` at width `widths[w]` after `t` steps.
     public struct Layer: Sendable {
@@ -18,7 +19,7 @@ public struct CoordinateCheck: Sendable {
         public var name: String
         public var rms: [[Double]]
         public var changeRMS: [[Double]]
-        /// Log-log slopes against width at the last step.
+        /// Log-log slopes against width: of the output RMS at the last step, of its change at its steepest step.
         public var rmsSlope: Double, changeSlope: Double
         public var flagged: Bool
     }
@@ -26,6 +27,9 @@ public struct CoordinateCheck: Sendable {
     public var widths: [Int]
     public var steps: Int
     public var layers: [Layer]
+    /// The spectral check, per width: each weight's ‖W₀‖₂ at initialization and its total change ‖W_T − W₀‖₂ after
+    /// the steps, each against √(fan_out/fan_in) [Yang, Simon & Bernstein 2023].
+    public var initialWeights: [[UpdateSize]], weightChanges: [[UpdateSize]]
     public var threshold: Double
     public var flagged: [Layer] { layers.filter(\.flagged) }
 
@@ -43,6 +47,7 @@ public struct CoordinateCheck: Sendable {
         batch: (inout RandomGenerator) -> (Tensor<Float>, [Int]), probe: Tensor<Float>, seed: UInt64 = 0
     ) throws -> CoordinateCheck {
         var perWidth: [[String: (name: String, rms: [Double], change: [Double])]] = []
+        var initialWeights: [[UpdateSize]] = [], weightChanges: [[UpdateSize]] = []
         var order: [String] = []
         for width in widths {
             let module = build(width)
@@ -67,6 +72,7 @@ public struct CoordinateCheck: Sendable {
                 }
             }
             try measure()
+            let start = weights
             for _ in 0..<steps {
                 let (x, labels) = batch(&rng)
                 let (_, grads) = try valueWithGradient(at: weights) { w in crossEntropy(logits: try module(x, w), labels: labels) }
@@ -74,6 +80,8 @@ public struct CoordinateCheck: Sendable {
                 try measure()
             }
             perWidth.append(record)
+            initialWeights.append(try module.updateSizes(from: start.map { .zeros($0.shape) }, to: start, roles: optimizer.roles))
+            weightChanges.append(try module.updateSizes(from: start, to: weights, roles: optimizer.roles))
         }
         let logWidths = widths.map { log(Double($0)) }
         func slope(_ values: [Double]) -> Double {
@@ -87,12 +95,18 @@ public struct CoordinateCheck: Sendable {
             let entries = perWidth.compactMap { $0[path] }
             guard entries.count == widths.count else { return nil }
             let rms = entries.map(\.rms), change = entries.map(\.change)
+            // The change at its steepest step: the first steps show a parametrization's scaling most clearly (later
+            // ones mix in effects such as units that stop firing).
+            func steepest(_ series: [[Double]], from first: Int) -> Double {
+                (first...steps).map { t in slope(series.map { $0[t] }) }.max { Swift.abs($0) < Swift.abs($1) } ?? 0
+            }
             let rmsSlope = slope(rms.map { $0.last! })
-            let changeSlope = steps > 0 ? slope(change.map { $0.last! }) : 0
+            let changeSlope = steps > 0 ? steepest(change, from: 1) : 0
             return Layer(path: path, name: entries[0].name, rms: rms, changeRMS: change, rmsSlope: rmsSlope,
                          changeSlope: changeSlope, flagged: Swift.abs(rmsSlope) > threshold || Swift.abs(changeSlope) > threshold)
         }
-        return CoordinateCheck(widths: widths, steps: steps, layers: layers, threshold: threshold)
+        return CoordinateCheck(widths: widths, steps: steps, layers: layers, initialWeights: initialWeights,
+                               weightChanges: weightChanges, threshold: threshold)
     }
 }
 
