@@ -21,6 +21,29 @@ struct Common: ParsableArguments {
     }
 }
 
+/// Checkpoint options of the training examples.
+struct CheckpointArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Save the whole training state (safetensors) to this file at the end.", valueName: "file"))
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("Also save every N steps (needs --checkpoint).", valueName: "n"))
+    var checkpointEvery = 0
+    @Option(help: ArgumentHelp("Continue from a checkpoint saved by the same example and options.", valueName: "file"))
+    var resume: String?
+    @Option(help: ArgumentHelp("Stop after step N (saving with --checkpoint), to --resume later.", valueName: "n"))
+    var stopAfter: Int?
+
+    var options: CheckpointOptions {
+        var o = CheckpointOptions()
+        o.path = checkpoint; o.every = checkpointEvery; o.resume = resume; o.stopAfter = stopAfter
+        return o
+    }
+
+    /// For the examples that train many networks: refuse the options instead of ignoring them.
+    func rejectUnsupported(_ example: String) throws {
+        if options.isSet { throw ValidationError("\(example) trains many networks; --checkpoint, --checkpoint-every, --resume and --stop-after are not supported") }
+    }
+}
+
 func finish(_ result: ExampleResult) {
     print(result)
 }
@@ -29,6 +52,7 @@ struct HelloWorldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hello-world", abstract: "Fit an MLP to Gaussian targets with dualized gradient descent (Modula's hello-world).")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "Training steps.") var steps: Int?
     @Option(help: "Hidden width.") var width: Int?
 
@@ -37,6 +61,7 @@ struct HelloWorldCommand: ParsableCommand {
         c.seed = common.seed
         if let steps { c.steps = steps }
         if let width { c.width = width }
+        c.checkpoint = checkpoint.options
         finish(try HelloWorld.run(c, environment: common.environment()))
     }
 }
@@ -45,6 +70,7 @@ struct HelloMNISTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hello-mnist", abstract: "Train the hello-world MLP on Fashion-MNIST (Debian package dataset-fashion-mnist).")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "Training steps.") var steps: Int?
     @Option(help: "Hidden width.") var width: Int?
     @Option(help: "Batch size.") var batch: Int?
@@ -62,6 +88,7 @@ struct HelloMNISTCommand: ParsableCommand {
         if let learningRate { c.learningRate = learningRate }
         if decay { c.decay = true }
         c.dataDirectory = data
+        c.checkpoint = checkpoint.options
         finish(try HelloMNIST.run(c, environment: common.environment()))
     }
 }
@@ -70,6 +97,7 @@ struct HelloGPTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hello-gpt", abstract: "Train Modula's character-level GPT (default text: Debian's fortunes files).")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "A text file to train on (e.g. tiny-Shakespeare).") var text: String?
     @Option(help: "Training steps.") var steps: Int?
     @Option(help: "Learning rate.") var learningRate: Double?
@@ -84,6 +112,7 @@ struct HelloGPTCommand: ParsableCommand {
         if let learningRate { c.learningRate = learningRate }
         if let temperature { c.temperature = temperature }
         if let sampleLength { c.sampleLength = sampleLength }
+        c.checkpoint = checkpoint.options
         finish(try HelloGPT.run(c, environment: common.environment()))
     }
 }
@@ -93,11 +122,13 @@ struct WeightErasureCommand: ParsableCommand {
         commandName: "weight-erasure",
         abstract: "Stamp a letter into a hidden weight matrix and train with and without dualization.")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "Hidden width.") var width: Int?
     @Option(help: "Training steps per learning rate.") var steps: Int?
     @Option(help: "A folder with MNIST-format IDX files instead of Fashion-MNIST.") var data: String?
 
     func run() throws {
+        try checkpoint.rejectUnsupported("weight-erasure")
         var c = common.quick ? WeightErasure.Configuration.quick : .init()
         c.seed = common.seed
         if let width { c.width = width }
@@ -112,6 +143,7 @@ struct LRTransferCommand: ParsableCommand {
         commandName: "lr-transfer",
         abstract: "Sweep learning rates across widths and depths: modular norm against SGD and AdamW.")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(parsing: .upToNextOption, help: "Widths to sweep.") var widths: [Int] = []
     @Option(parsing: .upToNextOption, help: "Depths of the residual MLP to sweep (none: skip).") var depths: [Int] = []
     @Flag(help: "Skip the depth sweep.") var noDepth = false
@@ -120,6 +152,7 @@ struct LRTransferCommand: ParsableCommand {
     @Option(help: "A folder with MNIST-format IDX files instead of Fashion-MNIST.") var data: String?
 
     func run() throws {
+        try checkpoint.rejectUnsupported("lr-transfer")
         var c = common.quick ? LRTransfer.Configuration.quick : .init()
         c.seed = common.seed
         if !widths.isEmpty { c.widths = widths }
