@@ -1,8 +1,8 @@
 /// A small JSON value, parsed from and quoted into UTF-8 (just what safetensors headers need).
 ///
 /// Objects keep their members in file order (so duplicates can be detected); integers that fit
-/// in `Int` are kept exact, other numbers as `Double`. The parser is iterative over nesting depth
-/// (at most ``maximumDepth``) and never traps: every defect is a ``JSON/ParseError``.
+/// in `Int` are kept exact, other numbers as `Double`. The parser recurses at most ``maximumDepth``
+/// levels (so hostile nesting cannot exhaust the stack) and never traps: every defect is a ``JSON/ParseError``.
 public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
