@@ -1,5 +1,6 @@
 import Foundation
 import Modula
+import ModulaData
 import Testing
 @testable import ModulaExamples
 
@@ -77,5 +78,25 @@ struct KillTests {
         }
         #expect(loaded >= 10, "only \(loaded) of 20 runs had saved a checkpoint before the kill")
         #expect(clock.now - began < .seconds(60))
+    }
+}
+
+@Suite("Example option errors")
+struct ExampleOptionErrorTests {
+    @Test("an unwritable --figures folder names the folder and the reason, not an NSCocoaErrorDomain dump")
+    func unwritableFigures() throws {
+        let dir = try temporaryFolder("figures")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data([1]))
+        let env = ExampleEnvironment(figures: dir + "/file/figures", showProgress: false, log: { _ in })
+        var plot = LinePlot(title: "t", xLabel: "x", yLabel: "y")
+        plot.add("a", y: [1, 2])
+        do {
+            try env.write(plot, "p.svg")
+            Issue.record("expected an error")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains(dir + "/file is a file, not a folder") && !text.contains("NSCocoaErrorDomain"), "\(text)")
+        }
     }
 }
