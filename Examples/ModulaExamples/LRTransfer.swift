@@ -71,7 +71,7 @@ public enum LRTransfer {
     }
 
     static func train(_ m: any Module, method: Method, logRate: Int, steps: Int, batch: Int, seed: UInt64,
-                      data: ImageClassificationDataset) throws -> Double {
+                      data: ImageClassificationDataset) throws -> (loss: Double, digest: String) {
         var rng = RandomGenerator(seed: seed)
         var w: [Tensor<Float>] = method == .modular ? m.initialize(using: &rng) : standardInitialization(m, &rng)
         let lr = Double.pow2(logRate)
@@ -87,13 +87,13 @@ public enum LRTransfer {
                 crossEntropy(logits: try m.forward([images], weights: w[...])[0], labels: labels)
             }
             let value = Double(loss.scalar)
-            if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return .infinity }
+            if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return (.infinity, Checkpoint.digest(w)) }
             try opt.update(&w, gradients: grads)
         }
         // The loss on a fixed set of training images: the same for every run, so no batch noise.
         let (images, labels) = evaluationSet(data)
         let final = Double(crossEntropy(logits: try m.forward([images], weights: w[...])[0], labels: labels).scalar)
-        return final.isFinite ? final : .infinity
+        return (final.isFinite ? final : .infinity, Checkpoint.digest(w))
     }
 
     /// The first 2048 training images (fewer if the set is smaller).
@@ -111,13 +111,16 @@ public enum LRTransfer {
         let total = c.methods.reduce(0) { $0 + c.rates($1).count } * (c.widths.count + c.depths.count)
         var progress = env.progress(total: Swift.max(total, 1), label: "lr-transfer", itemsPerStep: 1)
         var done = 0
+        var digests: [String] = []  // of every run's final weights, in run order
         func sweep(_ method: Method, sizes: [Int], build: (Int) -> any Module, label: String) throws -> Sweep {
             var losses: [[Double]] = []
             for size in sizes {
                 let m = build(size)
                 var row: [Double] = []
                 for k in c.rates(method) {
-                    row.append(try train(m, method: method, logRate: k, steps: c.steps, batch: c.batch, seed: c.seed, data: data))
+                    let run = try train(m, method: method, logRate: k, steps: c.steps, batch: c.batch, seed: c.seed, data: data)
+                    row.append(run.loss)
+                    digests.append(run.digest)
                     progress?.update(step: done, extra: "\(method.rawValue) \(label) \(size) lr 2^\(k): loss \(formatted(row.last!, digits: 3))")
                     done += 1
                 }
@@ -167,6 +170,7 @@ public enum LRTransfer {
         }
 
         var result = ExampleResult("lr-transfer")
+        result.add("weights_digest", Checkpoint.digest(combining: digests))
         for s in widthSweeps { result.add("\(s.method.rawValue)_optimum_shift", Double(s.optimumShift), digits: 0) }
         let baselines = widthSweeps.filter { $0.method != .modular }.map(\.optimumShift)
         if !baselines.isEmpty { result.add("baseline_optimum_shift", Double(baselines.max()!), digits: 0) }

@@ -74,6 +74,7 @@ public enum WeightErasure {
         var finalHidden: [String: [Tensor<Float>]] = ["dualized": [], "raw": []]
         var progress = env.progress(total: 2 * c.logLearningRates.count, label: "weight-erasure", itemsPerStep: 1)
         var runIndex = 0
+        var digests: [String] = []  // of every run's final weights, in run order
         for method in ["dualized", "raw"] {
             for k in c.logLearningRates {
                 let lr = Double.pow2(k)
@@ -94,6 +95,7 @@ public enum WeightErasure {
                 let acc = diverged || !w.allSatisfy(\.isFinite) ? 0.1 : try evaluate(mlp, w, data)
                 accuracy[method]!.append(acc)
                 finalHidden[method]!.append(w[hidden])
+                digests.append(Checkpoint.digest(w))
                 progress?.update(step: runIndex, extra: "\(method) lr 2^\(k): accuracy \(formatted(acc, digits: 3))")
                 runIndex += 1
             }
@@ -153,6 +155,7 @@ public enum WeightErasure {
         result.add("stamp_raw", stampAfter("raw"))
         result.add("stable_rank_raw", ranks.last!.1, digits: 2)
         result.add("stable_rank_dualized", ranks.last!.2, digits: 2)
+        result.add("weights_digest", Checkpoint.digest(combining: digests))
         return result
     }
 }

@@ -180,6 +180,11 @@ public enum Checkpoint {
         return hex(h)
     }
 
+    /// One digest for many runs: FNV-1a 64 of the ``digest(_:)`` strings joined by commas, as 16 hex digits.
+    public static func digest(combining digests: [String]) -> String {
+        Array(digests.joined(separator: ",").utf8).withUnsafeBytes { hex(fnv1a($0)) }
+    }
+
     static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
 
     static func fnv1a(_ bytes: UnsafeRawBufferPointer, _ seed: UInt64 = fnvOffset) -> UInt64 {
