@@ -105,7 +105,8 @@ public enum LRTransfer {
     /// Runs the sweeps. Result keys: `modular_optimum_shift`, `sgd_optimum_shift`,
     /// `adamw_optimum_shift`, `baseline_optimum_shift` (the larger of the two baselines'),
     /// `modular_wider_is_better` (1 when the best loss never gets worse with width),
-    /// and `modular_depth_optimum_shift` when depths were swept.
+    /// `modular_depth_optimum_shift` when depths were swept, and `weights_digest`
+    /// (``Checkpoint/digest(combining:)`` of every run's final weights, in run order).
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         let total = c.methods.reduce(0) { $0 + c.rates($1).count } * (c.widths.count + c.depths.count)

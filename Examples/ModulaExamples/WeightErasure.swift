@@ -57,7 +57,7 @@ public enum WeightErasure {
     /// `accurate_rates_raw` (grid points within 2 % of the best accuracy of both), `stamp_dualized`
     /// and `stamp_raw` (cosine similarity of the stamped matrix with the letter after training at
     /// each method's best rate; 1 means untouched), and `stable_rank_raw` / `stable_rank_dualized`
-    /// at the largest width.
+    /// at the largest width, and `weights_digest` (``Checkpoint/digest(combining:)`` of every run's final weights).
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         let mlp = MLP(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
