@@ -32,6 +32,13 @@ struct CheckpointArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Stop after step N (saving with --checkpoint), to --resume later.", valueName: "n"))
     var stopAfter: Int?
 
+    /// Rejects impossible combinations before any data is loaded.
+    func validate() throws {
+        if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be 0 or positive, got \(checkpointEvery)") }
+        if checkpointEvery > 0 && checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint FILE") }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
+    }
+
     var options: CheckpointOptions {
         var o = CheckpointOptions()
         o.path = checkpoint; o.every = checkpointEvery; o.resume = resume; o.stopAfter = stopAfter
