@@ -49,7 +49,7 @@ struct Resumable {
         guard let path = options.resume else { return 0 }
         let state: TrainingState<Float> = try Checkpoint.loadTrainingState(for: module, from: path)
         for (key, value) in identity.sorted(by: { $0.key < $1.key }) where state.extra[key] != value {
-            throw CheckpointError.mismatch(path: path, reason: "it was written with \(key) \(state.extra[key] ?? "(none)"), this run has \(key) \(value)")
+            throw CheckpointOptionError("checkpoint \(path) was written with \(key) \(state.extra[key] ?? "(none)"), this run has \(key) \(value); resume with the options of the saved run")
         }
         guard let g = state.rng["main"] else { throw CheckpointError.mismatch(path: path, reason: "it holds no generator 'rng.main'") }
         guard state.step <= totalSteps else {
