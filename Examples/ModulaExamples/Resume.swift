@@ -10,6 +10,7 @@ public struct CheckpointOptions: Sendable {
     public var resume: String? = nil
     /// Stop after this many steps of the run (saving when ``path`` is set), to continue later with ``resume``.
     public var stopAfter: Int? = nil
+    /// No checkpoints: a fresh run that saves nothing.
     public init() {}
 
     /// Whether any option is set (for the examples that do not support checkpoints).
@@ -18,7 +19,9 @@ public struct CheckpointOptions: Sendable {
 
 /// Why the checkpoint options of an example cannot be honoured.
 public struct CheckpointOptionError: Error, CustomStringConvertible {
+    /// The sentence shown to the user, naming the option and what was expected.
     public let description: String
+    /// An error with this message.
     public init(_ description: String) { self.description = description }
 }
 

@@ -3,25 +3,26 @@
 /// Objects keep their members in file order (so duplicates can be detected); integers that fit
 /// in `Int` are kept exact, other numbers as `Double`. The parser recurses at most ``maximumDepth``
 /// levels (so hostile nesting cannot exhaust the stack) and never traps: every defect is a ``JSON/ParseError``.
-public enum JSON: Equatable, Sendable {
+enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case integer(Int)
     case number(Double)
     case string(String)
     case array([JSON])
+    /// Members in file order (duplicates kept, so that callers can reject them).
     case object([(String, JSON)])
 
     /// The deepest nesting accepted.
-    public static let maximumDepth = 64
+    static let maximumDepth = 64
 
     /// What is wrong with a JSON text, and at which byte.
-    public struct ParseError: Error, Sendable {
+    struct ParseError: Error, Sendable {
         /// A sentence naming the defect and its byte offset.
-        public let message: String
+        let message: String
     }
 
-    public static func == (a: JSON, b: JSON) -> Bool {
+    static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): true
         case let (.bool(x), .bool(y)): x == y
@@ -35,7 +36,7 @@ public enum JSON: Equatable, Sendable {
     }
 
     /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
-    public static func quote(_ s: String) -> String {
+    static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -54,7 +55,7 @@ public enum JSON: Equatable, Sendable {
     }
 
     /// Parses one JSON value from UTF-8 bytes; trailing whitespace is allowed, anything else is not.
-    public static func parse<C: Collection<UInt8>>(_ text: C) throws(ParseError) -> JSON {
+    static func parse<C: Collection<UInt8>>(_ text: C) throws(ParseError) -> JSON {
         let bytes = Array(text)
         guard String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) else {
             throw ParseError(message: "the text is not valid UTF-8")

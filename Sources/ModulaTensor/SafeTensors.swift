@@ -23,6 +23,7 @@ import Darwin
 public struct SafeTensors: Sendable, Equatable {
     /// The element types of the format. Tensors of any of them are read; ``tensor(_:as:)`` converts F32 and F64.
     public enum DType: String, Sendable, CaseIterable {
+        // The format's names: booleans, unsigned and signed integers, 8-bit, half, bfloat16, single and double floats.
         case BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64
 
         /// Bytes per element.
@@ -272,6 +273,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     /// The tensor is stored in another dtype than the one asked for.
     case wrongDType(source: String, name: String, expected: String, found: String)
 
+    /// One sentence naming the file and what is wrong.
     public var description: String {
         switch self {
         case let .io(s, r): return "safetensors file \(s): \(r)"

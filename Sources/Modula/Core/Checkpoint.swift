@@ -257,6 +257,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The safetensors container is malformed (or could not be written).
     case invalidFile(SafeTensorsError)
 
+    /// One sentence naming the file and what is wrong.
     public var description: String {
         switch self {
         case .io(let p, let r): return "checkpoint \(p): \(r)"
