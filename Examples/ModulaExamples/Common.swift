@@ -72,10 +72,29 @@ public struct ExampleEnvironment: Sendable {
 
     func write(_ plot: any SVGPlot, _ name: String) throws {
         guard let dir = figures else { return }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try createFolder(dir, purpose: "figures")
         let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
         try plot.write(toPath: path)
         log("wrote \(path)")
+    }
+}
+
+/// Creates `path` and its missing parents, or throws an error naming the folder and the system's reason
+/// (Foundation's `createDirectory` reports an NSCocoaErrorDomain dump instead).
+func createFolder(_ path: String, purpose: String) throws(DataError) {
+    var current = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + part
+        var info = stat()
+        if stat(current, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw .cannotWrite(path: path, reason: "\(current) is a file, not a folder, so the \(purpose) folder cannot be created")
+            }
+            continue
+        }
+        if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            throw .cannotWrite(path: path, reason: "cannot create the \(purpose) folder \(current): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

@@ -32,6 +32,8 @@ public enum HelloGPT {
         public var text: String? = nil
         /// Skip steps whose loss, gradient or update holds NaN or infinity instead of stopping.
         public var skipNonFiniteSteps = false
+        /// Saving and resuming the training state.
+        public var checkpoint = CheckpointOptions()
         public init() {}
         public static var quick: Configuration {
             var c = Configuration()
@@ -67,7 +69,9 @@ public enum HelloGPT {
         }
     }
 
-    /// Trains and returns `initial_val_loss`, `val_loss`, `train_loss`, `tokens_per_second`, `seconds`.
+    /// Trains and returns `initial_val_loss`, `val_loss`, `train_loss`, `tokens_per_second`, `seconds` and
+    /// `weights_digest` (``Checkpoint/digest(_:)`` of the final weights), and `skipped_steps` with
+    /// ``Configuration/skipNonFiniteSteps``.
     ///
     /// - Throws: ``ExampleError/textTooShort(source:characters:needed:context:)`` when a split of the text is
     ///   not longer than the context.
@@ -106,12 +110,29 @@ public enum HelloGPT {
             return total / Double(c.validationBatches)
         }
 
-        let initialValidation = try validationLoss()
-        env.log("step 0: validation loss \(formatted(initialValidation, digits: 4))")
+        let resumable = try Resumable(c.checkpoint, module: gpt, identity: [
+            "example": "hello-gpt", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
+            "context": "\(c.context)", "learning_rate": "\(c.learningRate)", "momentum": "\(c.momentum)",
+            "text": data.source, "characters": "\(data.tokens.count)"], totalSteps: c.steps)
+        var history: [String: String] = [:]
+        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
+        var trainLosses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
+        var validation: [(Int, Double)]
+        if first == 0 {
+            let initialValidation = try validationLoss()
+            env.log("step 0: validation loss \(formatted(initialValidation, digits: 4))")
+            validation = [(0, initialValidation)]
+        } else {
+            let steps = decodeHistory(history["validation_steps"]) ?? [], losses = decodeHistory(history["validation_losses"]) ?? []
+            guard !steps.isEmpty, steps.count == losses.count else {
+                throw CheckpointError.corrupt(path: c.checkpoint.resume!, reason: "extra.validation_steps/validation_losses are missing or differ in length")
+            }
+            validation = zip(steps, losses).map { (Int($0), $1) }
+        }
+        let initialValidation = validation[0].1
         var progress = env.progress(total: c.steps, label: "hello-gpt", itemsPerStep: c.batch * c.context)
-        var trainLosses: [Double] = [], validation: [(Int, Double)] = [(0, initialValidation)]
         var trainingSeconds = 0.0
-        for step in 0..<c.steps {
+        for step in first..<c.steps {
             let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
             let t0 = now()
             let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch) }
@@ -123,6 +144,10 @@ public enum HelloGPT {
             }
             progress?.update(step: step, loss: trainLosses.last!,
                              extra: "val \(formatted(validation.last!.1, digits: 3))")
+            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng, history: {
+                ["losses": encodeHistory(trainLosses), "validation_steps": encodeHistory(validation.map { Double($0.0) }),
+                 "validation_losses": encodeHistory(validation.map(\.1))]
+            }) { break }
         }
         progress?.finish()
 
@@ -138,9 +163,10 @@ public enum HelloGPT {
         result.add("initial_val_loss", initialValidation)
         result.add("val_loss", validation.last!.1)
         result.add("train_loss", trainLosses.suffix(100).reduce(0, +) / Double(Swift.min(100, trainLosses.count)))
-        result.add("tokens_per_second", Double(c.steps * c.batch * c.context) / trainingSeconds, digits: 0)
+        result.add("tokens_per_second", Double((trainLosses.count - first) * c.batch * c.context) / trainingSeconds, digits: 0)
         result.add("seconds", trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
+        result.add("weights_digest", Checkpoint.digest(weights))
         return result
     }
 

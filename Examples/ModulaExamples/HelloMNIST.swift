@@ -19,6 +19,8 @@ public enum HelloMNIST {
         public var limit: Int? = nil
         /// Skip steps whose inputs, loss, gradient or update hold NaN or infinity instead of stopping.
         public var skipNonFiniteSteps = false
+        /// Saving and resuming the training state.
+        public var checkpoint = CheckpointOptions()
         public init() {}
         public static var quick: Configuration {
             var c = Configuration()
@@ -36,8 +38,8 @@ public enum HelloMNIST {
         }
     }
 
-    /// Trains and returns `test_accuracy`, `train_loss`, `images_per_second` and `seconds` (and
-    /// `skipped_steps` with ``Configuration/skipNonFiniteSteps``).
+    /// Trains and returns `test_accuracy`, `train_loss`, `images_per_second`, `seconds` and `weights_digest`
+    /// (``Checkpoint/digest(_:)`` of the final weights), and `skipped_steps` with ``Configuration/skipNonFiniteSteps``.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         try c.validate()
         let loadStart = now()
@@ -49,10 +51,16 @@ public enum HelloMNIST {
         let schedule: Schedule = c.decay ? .linearDecay(c.learningRate, steps: c.steps) : .constant(c.learningRate)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
+        let resumable = try Resumable(c.checkpoint, module: mlp, identity: [
+            "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
+            "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
+            "training_images": "\(data.count(.train))"], totalSteps: c.steps)
+        var history: [String: String] = [:]
+        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
+        var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
         var progress = env.progress(total: c.steps, label: "hello-mnist", itemsPerStep: c.batch)
-        var losses: [Double] = []
         var trainingSeconds = 0.0
-        for step in 0..<c.steps {
+        for step in first..<c.steps {
             let (images, labels) = data.batch(size: c.batch, using: &rng)
             let targets = oneHot(labels, classes: data.classCount, as: Float.self)
             let t0 = now()
@@ -63,10 +71,12 @@ public enum HelloMNIST {
             trainingSeconds += now() - t0
             losses.append(Double(loss.scalar))
             progress?.update(step: step, loss: losses.last!)
+            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
+                                   history: { ["losses": encodeHistory(losses)] }) { break }
         }
         progress?.finish()
         let testAccuracy = try evaluate(mlp, weights, data)
-        env.log("test accuracy \(formatted(100 * testAccuracy, digits: 2)) % after \(c.steps) steps")
+        env.log("test accuracy \(formatted(100 * testAccuracy, digits: 2)) % after \(losses.count) steps")
 
         var plot = LinePlot(title: "hello-MNIST: training loss", xLabel: "step", yLabel: "MSE loss", yScale: .log10)
         plot.add("batch loss", y: losses)
@@ -75,9 +85,10 @@ public enum HelloMNIST {
         var result = ExampleResult("hello-mnist")
         result.add("test_accuracy", testAccuracy)
         result.add("train_loss", losses.suffix(50).reduce(0, +) / Double(Swift.min(50, losses.count)))
-        result.add("images_per_second", Double(c.steps * c.batch) / trainingSeconds, digits: 0)
+        result.add("images_per_second", Double((losses.count - first) * c.batch) / trainingSeconds, digits: 0)
         result.add("seconds", trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
+        result.add("weights_digest", Checkpoint.digest(weights))
         return result
     }
 }

@@ -17,6 +17,8 @@ public enum HelloWorld {
         public var seed: UInt64 = 0
         /// Skip steps whose loss, gradient or update holds NaN or infinity instead of stopping.
         public var skipNonFiniteSteps = false
+        /// Saving and resuming the training state.
+        public var checkpoint = CheckpointOptions()
         public init() {}
         /// The reduced form the tests run.
         public static var quick: Configuration {
@@ -37,7 +39,7 @@ public enum HelloWorld {
     }
 
     /// Trains and returns the `result` with `initial_loss`, `loss_at_900` (when reached), `final_loss`,
-    /// `steps_per_second` and `seconds`.
+    /// `steps_per_second`, `seconds` and `weights_digest` (``Checkpoint/digest(_:)`` of the final weights).
     /// With ``Configuration/skipNonFiniteSteps`` the result also has `skipped_steps`.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         try c.validate()
@@ -49,16 +51,23 @@ public enum HelloWorld {
         let y = Tensor<Float>.randomNormal([c.batch, c.output], using: &rng)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: .linearDecay(c.learningRate, steps: c.steps))
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
+        let resumable = try Resumable(c.checkpoint, module: mlp, identity: [
+            "example": "hello-world", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
+            "learning_rate": "\(c.learningRate)"], totalSteps: c.steps)
+        var history: [String: String] = [:]
+        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
+        var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
         var progress = env.progress(total: c.steps, label: "hello-world", itemsPerStep: 1)
-        var losses: [Double] = []
         let start = now()
-        for step in 0..<c.steps {
+        for step in first..<c.steps {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
             }
             try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [x])
             losses.append(Double(loss.scalar))
             progress?.update(step: step, loss: losses.last!)
+            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
+                                   history: { ["losses": encodeHistory(losses)] }) { break }
         }
         let seconds = now() - start
         progress?.finish()
@@ -70,9 +79,10 @@ public enum HelloWorld {
         result.add("initial_loss", losses[0])
         if losses.count > 900 { result.add("loss_at_900", losses[900], digits: 8) }
         result.add("final_loss", losses.last!, digits: 8)
-        result.add("steps_per_second", Double(c.steps) / seconds, digits: 1)
+        result.add("steps_per_second", Double(losses.count - first) / seconds, digits: 1)
         result.add("seconds", seconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
+        result.add("weights_digest", Checkpoint.digest(weights))
         return result
     }
 }

@@ -87,7 +87,7 @@ public enum LRTransfer {
     }
 
     static func train(_ m: any Module, method: Method, logRate: Int, steps: Int, batch: Int, seed: UInt64,
-                      data: ImageClassificationDataset) throws -> Double {
+                      data: ImageClassificationDataset) throws -> (loss: Double, digest: String) {
         var rng = RandomGenerator(seed: seed)
         var w: [Tensor<Float>] = method == .modular ? m.initialize(using: &rng) : standardInitialization(m, &rng)
         let lr = Double.pow2(logRate)
@@ -103,14 +103,14 @@ public enum LRTransfer {
                 crossEntropy(logits: try m.forward([images], weights: w[...])[0], labels: labels)
             }
             let value = Double(loss.scalar)
-            if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return .infinity }
+            if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return (.infinity, Checkpoint.digest(w)) }
             // A NaN or infinite update is divergence too (the loss and gradients were checked above).
-            do { try opt.update(&w, gradients: grads) } catch OptimizerError.nonFinite { return .infinity }
+            do { try opt.update(&w, gradients: grads) } catch OptimizerError.nonFinite { return (.infinity, Checkpoint.digest(w)) }
         }
         // The loss on a fixed set of training images: the same for every run, so no batch noise.
         let (images, labels) = evaluationSet(data)
         let final = Double(crossEntropy(logits: try m.forward([images], weights: w[...])[0], labels: labels).scalar)
-        return final.isFinite ? final : .infinity
+        return (final.isFinite ? final : .infinity, Checkpoint.digest(w))
     }
 
     /// The first 2048 training images (fewer if the set is smaller).
@@ -122,20 +122,24 @@ public enum LRTransfer {
     /// Runs the sweeps. Result keys: `modular_optimum_shift`, `sgd_optimum_shift`,
     /// `adamw_optimum_shift`, `baseline_optimum_shift` (the larger of the two baselines'),
     /// `modular_wider_is_better` (1 when the best loss never gets worse with width),
-    /// and `modular_depth_optimum_shift` when depths were swept.
+    /// `modular_depth_optimum_shift` when depths were swept, and `weights_digest`
+    /// (``Checkpoint/digest(combining:)`` of every run's final weights, in run order).
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         try c.validate()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         let total = c.methods.reduce(0) { $0 + c.rates($1).count } * (c.widths.count + c.depths.count)
         var progress = env.progress(total: Swift.max(total, 1), label: "lr-transfer", itemsPerStep: 1)
         var done = 0
+        var digests: [String] = []  // of every run's final weights, in run order
         func sweep(_ method: Method, sizes: [Int], build: (Int) -> any Module, label: String) throws -> Sweep {
             var losses: [[Double]] = []
             for size in sizes {
                 let m = build(size)
                 var row: [Double] = []
                 for k in c.rates(method) {
-                    row.append(try train(m, method: method, logRate: k, steps: c.steps, batch: c.batch, seed: c.seed, data: data))
+                    let run = try train(m, method: method, logRate: k, steps: c.steps, batch: c.batch, seed: c.seed, data: data)
+                    row.append(run.loss)
+                    digests.append(run.digest)
                     progress?.update(step: done, extra: "\(method.rawValue) \(label) \(size) lr 2^\(k): loss \(formatted(row.last!, digits: 3))")
                     done += 1
                 }
@@ -185,6 +189,7 @@ public enum LRTransfer {
         }
 
         var result = ExampleResult("lr-transfer")
+        result.add("weights_digest", Checkpoint.digest(combining: digests))
         for s in widthSweeps { result.add("\(s.method.rawValue)_optimum_shift", Double(s.optimumShift), digits: 0) }
         let baselines = widthSweeps.filter { $0.method != .modular }.map(\.optimumShift)
         if !baselines.isEmpty { result.add("baseline_optimum_shift", Double(baselines.max()!), digits: 0) }

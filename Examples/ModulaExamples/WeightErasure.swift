@@ -69,7 +69,7 @@ public enum WeightErasure {
     /// `accurate_rates_raw` (grid points within 2 % of the best accuracy of both), `stamp_dualized`
     /// and `stamp_raw` (cosine similarity of the stamped matrix with the letter after training at
     /// each method's best rate; 1 means untouched), and `stable_rank_raw` / `stable_rank_dualized`
-    /// at the largest width.
+    /// at the largest width, and `weights_digest` (``Checkpoint/digest(combining:)`` of every run's final weights).
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         try c.validate()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
@@ -87,6 +87,7 @@ public enum WeightErasure {
         var finalHidden: [String: [Tensor<Float>]] = ["dualized": [], "raw": []]
         var progress = env.progress(total: 2 * c.logLearningRates.count, label: "weight-erasure", itemsPerStep: 1)
         var runIndex = 0
+        var digests: [String] = []  // of every run's final weights, in run order
         for method in ["dualized", "raw"] {
             for k in c.logLearningRates {
                 let lr = Double.pow2(k)
@@ -108,6 +109,7 @@ public enum WeightErasure {
                 let acc = diverged || !w.allSatisfy(\.isFinite) ? 0.1 : try evaluate(mlp, w, data)
                 accuracy[method]!.append(acc)
                 finalHidden[method]!.append(w[hidden])
+                digests.append(Checkpoint.digest(w))
                 progress?.update(step: runIndex, extra: "\(method) lr 2^\(k): accuracy \(formatted(acc, digits: 3))")
                 runIndex += 1
             }
@@ -167,6 +169,7 @@ public enum WeightErasure {
         result.add("stamp_raw", stampAfter("raw"))
         result.add("stable_rank_raw", ranks.last!.1, digits: 2)
         result.add("stable_rank_dualized", ranks.last!.2, digits: 2)
+        result.add("weights_digest", Checkpoint.digest(combining: digests))
         return result
     }
 }

@@ -25,6 +25,36 @@ struct Common: ParsableArguments {
     }
 }
 
+/// Checkpoint options of the training examples.
+struct CheckpointArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Save the whole training state (safetensors) to this file at the end.", valueName: "file"))
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("Also save every N steps (needs --checkpoint).", valueName: "n"))
+    var checkpointEvery = 0
+    @Option(help: ArgumentHelp("Continue from a checkpoint saved by the same example and options.", valueName: "file"))
+    var resume: String?
+    @Option(help: ArgumentHelp("Stop after step N (saving with --checkpoint), to --resume later.", valueName: "n"))
+    var stopAfter: Int?
+
+    /// Rejects impossible combinations before any data is loaded.
+    func validate() throws {
+        if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be 0 or positive, got \(checkpointEvery)") }
+        if checkpointEvery > 0 && checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint FILE") }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
+    }
+
+    var options: CheckpointOptions {
+        var o = CheckpointOptions()
+        o.path = checkpoint; o.every = checkpointEvery; o.resume = resume; o.stopAfter = stopAfter
+        return o
+    }
+
+    /// For the examples that train many networks: refuse the options instead of ignoring them.
+    func rejectUnsupported(_ example: String) throws {
+        if options.isSet { throw ValidationError("\(example) trains many networks; --checkpoint, --checkpoint-every, --resume and --stop-after are not supported") }
+    }
+}
+
 func finish(_ result: ExampleResult) {
     print(result)
 }
@@ -45,6 +75,7 @@ struct HelloWorldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hello-world", abstract: "Fit an MLP to Gaussian targets with dualized gradient descent (Modula's hello-world).")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "Training steps \(defaults(HelloWorld.Configuration().steps, quick: HelloWorld.Configuration.quick.steps)).")
     var steps: Int?
     @Option(help: "Hidden width \(defaults(HelloWorld.Configuration().width, quick: HelloWorld.Configuration.quick.width)).")
@@ -57,6 +88,7 @@ struct HelloWorldCommand: ParsableCommand {
         if let steps { c.steps = steps }
         if let width { c.width = width }
         c.skipNonFiniteSteps = skipNonfiniteSteps
+        c.checkpoint = checkpoint.options
         return c
     }
     func validate() throws { try checked { try configuration.validate() } }
@@ -67,6 +99,7 @@ struct HelloMNISTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hello-mnist", abstract: "Train the hello-world MLP on Fashion-MNIST (Debian package dataset-fashion-mnist).")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "Training steps \(defaults(HelloMNIST.Configuration().steps, quick: HelloMNIST.Configuration.quick.steps)).")
     var steps: Int?
     @Option(help: "Hidden width \(defaults(HelloMNIST.Configuration().width, quick: HelloMNIST.Configuration.quick.width)).")
@@ -90,6 +123,7 @@ struct HelloMNISTCommand: ParsableCommand {
         if decay { c.decay = true }
         c.dataDirectory = data
         c.skipNonFiniteSteps = skipNonfiniteSteps
+        c.checkpoint = checkpoint.options
         return c
     }
     func validate() throws { try checked { try configuration.validate() } }
@@ -100,6 +134,7 @@ struct HelloGPTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hello-gpt", abstract: "Train Modula's character-level GPT (default text: Debian's fortunes files).")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "A text file to train on (e.g. tiny-Shakespeare), at least \(HelloGPT.Configuration().shortestText) characters (\(HelloGPT.Configuration.quick.shortestText) with --quick).")
     var text: String?
     @Option(help: "Training steps \(defaults(HelloGPT.Configuration().steps, quick: HelloGPT.Configuration.quick.steps)).")
@@ -121,6 +156,7 @@ struct HelloGPTCommand: ParsableCommand {
         if let temperature { c.temperature = temperature }
         if let sampleLength { c.sampleLength = sampleLength }
         c.skipNonFiniteSteps = skipNonfiniteSteps
+        c.checkpoint = checkpoint.options
         return c
     }
     func validate() throws { try checked { try configuration.validate() } }
@@ -132,6 +168,7 @@ struct WeightErasureCommand: ParsableCommand {
         commandName: "weight-erasure",
         abstract: "Stamp a letter into a hidden weight matrix and train with and without dualization.")
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(help: "Hidden width \(defaults(WeightErasure.Configuration().width, quick: WeightErasure.Configuration.quick.width)).")
     var width: Int?
     @Option(help: "Training steps per learning rate \(defaults(WeightErasure.Configuration().steps, quick: WeightErasure.Configuration.quick.steps)).")
@@ -146,7 +183,10 @@ struct WeightErasureCommand: ParsableCommand {
         c.dataDirectory = data
         return c
     }
-    func validate() throws { try checked { try configuration.validate() } }
+    func validate() throws {
+        try checkpoint.rejectUnsupported("weight-erasure")
+        try checked { try configuration.validate() }
+    }
     func run() throws { finish(try WeightErasure.run(configuration, environment: common.environment())) }
 }
 
@@ -162,6 +202,7 @@ struct LRTransferCommand: ParsableCommand {
             --widths 64 128 256 512 --out study
             """)
     @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
     @Option(parsing: .upToNextOption, help: "Widths to sweep, each > 0 \(defaults(LRTransfer.Configuration().widths, quick: LRTransfer.Configuration.quick.widths)).")
     var widths: [Int] = []
     @Option(parsing: .upToNextOption, help: "Depths of the residual MLP to sweep, each > 0 \(defaults(LRTransfer.Configuration().depths, quick: LRTransfer.Configuration.quick.depths)).")
@@ -255,6 +296,7 @@ struct LRTransferCommand: ParsableCommand {
         return c
     }
     func validate() throws {
+        try checkpoint.rejectUnsupported("lr-transfer")
         if isStudy { _ = try study(); return }
         let c = try configuration()
         try checked { try c.validate() }

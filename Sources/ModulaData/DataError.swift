@@ -19,6 +19,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case corruptCompressedData(path: String, reason: String)
     /// The compressed stream ends before its end marker (the file was cut short).
     case truncatedCompressedData(path: String)
+    /// The compressed data inflates past `limit` bytes (a decompression bomb, or a file larger than allowed).
+    case decompressedTooLarge(path: String, limit: Int)
     /// The file is not in the expected format; `expected` and `found` describe the mismatch.
     case invalidFormat(path: String, expected: String, found: String)
     /// A dataset's files were not found. `lookedFor` lists every path that was tried and
@@ -40,6 +42,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "'\(path)' is not valid gzip/zlib data: \(reason)"
         case let .truncatedCompressedData(path):
             return "'\(path)' is truncated: the compressed stream ends before its end marker (re-download or reinstall the file)"
+        case let .decompressedTooLarge(path, limit):
+            return "'\(path)' decompresses to more than \(limit) bytes, the most allowed; refused before inflating further (a damaged or hostile file?)"
         case let .invalidFormat(path, expected, found):
             return "'\(path)' is not in the expected format: expected \(expected), found \(found)"
         case let .missingDataset(name, lookedFor, remedy):

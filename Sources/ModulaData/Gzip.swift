@@ -11,6 +11,10 @@ import CZlib
 /// bytes.count   // 10008
 /// ```
 public enum Gzip {
+    /// The most bytes a decompression produces unless the caller allows more (1 GiB): a
+    /// "decompression bomb" (a few MB that inflate to many GB) is refused at this size.
+    public static let defaultMaximumBytes = 1 << 30
+
     /// Whether `bytes` start with the gzip magic number `1f 8b`.
     public static func isGzip<C: Collection<UInt8>>(_ bytes: C) -> Bool {
         var i = bytes.makeIterator()
@@ -22,12 +26,15 @@ public enum Gzip {
     /// A file is decompressed when it starts with the gzip magic number or its name ends in `.gz`
     /// (so a damaged `.gz` file is reported as damaged instead of being returned as raw bytes).
     ///
+    /// - Parameters:
+    ///   - path: the file, gzipped or plain.
+    ///   - maximumBytes: the most decompressed bytes accepted (see ``decompress(_:source:maximumBytes:)``).
     /// - Throws: ``DataError/cannotRead(path:reason:)`` when the file cannot be read,
     ///   ``DataError/corruptCompressedData(path:reason:)`` or ``DataError/truncatedCompressedData(path:)``
-    ///   when its compressed stream is damaged.
-    public static func readFile(atPath path: String) throws(DataError) -> [UInt8] {
+    ///   when its compressed stream is damaged, ``DataError/decompressedTooLarge(path:limit:)`` past the limit.
+    public static func readFile(atPath path: String, maximumBytes: Int = defaultMaximumBytes) throws(DataError) -> [UInt8] {
         let raw = try FileIO.readBytes(atPath: path)
-        if isGzip(raw) || path.hasSuffix(".gz") { return try decompress(raw, source: path) }
+        if isGzip(raw) || path.hasSuffix(".gz") { return try decompress(raw, source: path, maximumBytes: maximumBytes) }
         return raw
     }
 
@@ -43,14 +50,28 @@ public enum Gzip {
 
     /// Decompresses a gzip or zlib stream (detected from its header), including concatenated gzip members.
     ///
+    /// Inflation stops as soon as the output would pass `maximumBytes`, so memory never grows past the
+    /// limit. (The gzip size field, ISIZE, only sizes the first allocation, capped by the limit: it is
+    /// the size modulo 2³² of the last member, and in a damaged file it is four arbitrary bytes.)
+    ///
     /// - Parameters:
     ///   - data: the compressed bytes.
     ///   - source: the name used in error messages (usually the file the bytes came from).
-    /// - Throws: ``DataError/corruptCompressedData(path:reason:)`` naming zlib's diagnosis, or
-    ///   ``DataError/truncatedCompressedData(path:)`` when the stream stops before its end marker.
-    public static func decompress(_ data: [UInt8], source: String = "<memory>") throws(DataError) -> [UInt8] {
+    ///   - maximumBytes: the most decompressed bytes accepted.
+    /// - Throws: ``DataError/corruptCompressedData(path:reason:)`` naming zlib's diagnosis,
+    ///   ``DataError/truncatedCompressedData(path:)`` when the stream stops before its end marker, or
+    ///   ``DataError/decompressedTooLarge(path:limit:)`` when it inflates past `maximumBytes`.
+    public static func decompress(_ data: [UInt8], source: String = "<memory>", maximumBytes: Int = defaultMaximumBytes) throws(DataError) -> [UInt8] {
         let result: Result<[UInt8], DataError> = data.withUnsafeBufferPointer { input in
-            inflateAll(input, source: source)
+            inflateAll(input, source: source, limit: Swift.max(maximumBytes, 0), prefixOnly: false)
+        }
+        return try result.get()
+    }
+
+    /// The first `count` decompressed bytes (fewer if the stream is shorter), inflating no further.
+    static func decompressedPrefix(_ data: [UInt8], source: String, count: Int) throws(DataError) -> [UInt8] {
+        let result: Result<[UInt8], DataError> = data.withUnsafeBufferPointer { input in
+            inflateAll(input, source: source, limit: count, prefixOnly: true)
         }
         return try result.get()
     }
@@ -99,7 +120,9 @@ public enum Gzip {
     }
 
     /// The inflate loop over a raw input buffer, growing the output as needed.
-    private static func inflateAll(_ input: UnsafeBufferPointer<UInt8>, source: String) -> Result<[UInt8], DataError> {
+    /// Output is capped at `limit` bytes: past it, `prefixOnly` returns the first `limit` bytes, otherwise the
+    /// stream is refused.
+    private static func inflateAll(_ input: UnsafeBufferPointer<UInt8>, source: String, limit: Int, prefixOnly: Bool) -> Result<[UInt8], DataError> {
         if input.isEmpty { return .failure(.truncatedCompressedData(path: source)) }
         var stream = z_stream()
         // windowBits 15 + 32: accept a gzip or a zlib header, whichever is present.
@@ -110,13 +133,16 @@ public enum Gzip {
         defer { inflateEnd(&stream) }
 
         // A single-member gzip file stores its uncompressed size modulo 2³² in its last four bytes:
-        // use it (capped by deflate's maximal ratio of 1032:1) to size the output once.
+        // use it (capped by deflate's maximal ratio of 1032:1 and by the limit) to size the output once.
+        // One byte beyond the limit tells "exactly at the limit" from "past it".
+        let cap = limit == Int.max ? Int.max : limit + 1
         var capacity = max(input.count * 4, 1 << 16)
         if isGzip(input) && input.count >= 18 {
             let n = input.count
             let isize = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
             if isize > 0 && isize <= input.count * 1032 { capacity = isize + 1 }
         }
+        capacity = min(capacity, cap)
         var output = [UInt8](repeating: 0, count: capacity)
         var produced = 0
         var fed = 0  // input bytes handed to zlib so far
@@ -134,9 +160,11 @@ public enum Gzip {
                 stream.avail_in = uInt(n)
                 fed += n
             }
-            if produced == output.count {
-                FileIO.grow(&output, to: 2 * output.count)
+            if produced >= limit && prefixOnly {
+                output.removeSubrange(limit...)
+                return .success(output)
             }
+            if produced == output.count { FileIO.grow(&output, to: min(2 * output.count, cap)) }
             let room = min(output.count - produced, 1 << 30)
             status = output.withUnsafeMutableBufferPointer { out in
                 stream.next_out = out.baseAddress! + produced
@@ -144,6 +172,11 @@ public enum Gzip {
                 return inflate(&stream, Z_NO_FLUSH)
             }
             produced += room - Int(stream.avail_out)
+            if produced > limit {
+                if !prefixOnly { return .failure(.decompressedTooLarge(path: source, limit: limit)) }
+                output.removeSubrange(limit...)
+                return .success(output)
+            }
             let inputLeft = Int(stream.avail_in) + (input.count - fed)
 
             switch status {

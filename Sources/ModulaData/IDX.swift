@@ -43,10 +43,44 @@ public struct IDXArray: Equatable, Sendable {
     ///   - path: the file, gzipped or plain.
     ///   - expectedRank: when given, a file of another rank is rejected with an error naming
     ///     the expected magic number.
+    /// A gzipped file is inflated only as far as its IDX header declares (and at most
+    /// ``Gzip/defaultMaximumBytes``): a decompression bomb is refused before it fills memory.
+    ///
     /// - Throws: ``DataError`` naming the file: unreadable, damaged compression, a wrong magic number or
     ///   element type, or a length that disagrees with the dimensions in the header.
     public static func read(atPath path: String, expectedRank: Int? = nil) throws(DataError) -> IDXArray {
-        try decode(Gzip.readFile(atPath: path), source: path, expectedRank: expectedRank)
+        let raw = try FileIO.readBytes(atPath: path)
+        guard Gzip.isGzip(raw) || path.hasSuffix(".gz") else { return try decode(raw, source: path, expectedRank: expectedRank) }
+        // The header (4 + 4·rank ≤ 1024 bytes) first, then exactly what it declares, and not a byte more.
+        let head = try Gzip.decompressedPrefix(raw, source: path, count: 4 + 4 * 255)
+        guard let declared = declaredSize(head) else {
+            return try decode(head, source: path, expectedRank: expectedRank)  // reports the header's defect
+        }
+        guard declared <= Gzip.defaultMaximumBytes else {
+            throw .invalidFormat(path: path, expected: "at most \(Gzip.defaultMaximumBytes) decompressed bytes",
+                                 found: "a header declaring \(declared) bytes (refused before inflating; the header is damaged or the file too large)")
+        }
+        do {
+            return try decode(Gzip.decompress(raw, source: path, maximumBytes: declared), source: path, expectedRank: expectedRank)
+        } catch .decompressedTooLarge {
+            throw .invalidFormat(path: path, expected: "\(declared) bytes, as its header declares",
+                                 found: "more decompressed data (inflation stopped there)")
+        }
+    }
+
+    /// The file size the header at the start of `bytes` declares, if the header is complete and the size fits in `Int`.
+    static func declaredSize(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else { return nil }
+        let rank = Int(bytes[3]), headerSize = 4 + 4 * rank
+        guard bytes.count >= headerSize else { return nil }
+        var n = 1
+        for i in 0..<rank {
+            let (p, o) = n.multipliedReportingOverflow(by: Int(readBigEndian(bytes, at: 4 + 4 * i)))
+            if o { return nil }
+            n = p
+        }
+        let (total, o) = n.addingReportingOverflow(headerSize)
+        return o ? nil : total
     }
 
     /// Reads an image file: magic `0x00000803`, shape `[n, rows, columns]`.
@@ -101,7 +135,17 @@ public struct IDXArray: Equatable, Sendable {
         let expectedSize = overflow ? Int.max : headerSize + count
         guard bytes.count == expectedSize else {
             let dims = shape.map(String.init).joined(separator: "×")
-            let how = bytes.count < expectedSize ? "the file is truncated" : "\(bytes.count - expectedSize) bytes too many"
+            let how: String
+            if overflow {
+                how = "the header is damaged: its dimensions multiply past Int.max"
+            } else if bytes.count >= expectedSize {
+                how = "\(bytes.count - expectedSize) bytes too many"
+            } else if expectedSize / 2 > bytes.count {
+                // Cut-off downloads lose a tail; a header declaring over twice the file is more likely damaged.
+                how = "over twice the file's size: the header is damaged, or the file lost more than half"
+            } else {
+                how = "the file is truncated: \(expectedSize - bytes.count) bytes are missing"
+            }
             throw .invalidFormat(
                 path: source,
                 expected: "\(headerSize) header bytes + \(dims) = \(overflow ? "more than Int.max" : String(count)) elements = \(overflow ? "too many" : String(expectedSize)) bytes for shape \(shape)",
@@ -135,7 +179,7 @@ public struct IDXArray: Equatable, Sendable {
         }
     }
 
-    private static func readBigEndian(_ b: [UInt8], at i: Int) -> UInt32 {
+    static func readBigEndian(_ b: [UInt8], at i: Int) -> UInt32 {
         UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
     }
 

@@ -211,7 +211,11 @@ extension ImageClassificationDataset {
             if directory != fashionMNISTDirectory {
                 remedy += " (which puts them in \(fashionMNISTDirectory)), or put these four IDX files in \(directory)"
             }
-            if !FileIO.isDirectory(directory) { remedy = "the directory \(directory) does not exist; " + remedy }
+            if FileIO.isFile(directory) {
+                remedy = "\(directory) is a file, not a directory; " + remedy
+            } else if !FileIO.isDirectory(directory) {
+                remedy = "the directory \(directory) does not exist; " + remedy
+            }
             throw .missingDataset(name: name, lookedFor: lookedFor, remedy: remedy)
         }
 

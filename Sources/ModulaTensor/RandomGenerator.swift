@@ -24,6 +24,16 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         s = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
+    /// The four 64-bit words of the generator's state (save them to continue the stream exactly later).
+    public var state: [UInt64] { [s.0, s.1, s.2, s.3] }
+
+    /// The generator whose state is `state` (four words, as ``state`` returns them); `nil` for another count
+    /// or the all-zero state, which xoshiro256** never leaves.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9

@@ -1,5 +1,19 @@
+import Foundation
+import Modula
 import Testing
 @testable import ModulaExamples
+
+extension ExampleResult {
+    /// The value of `key` as printed.
+    func text(_ key: String) -> String? { entries.first { $0.key == key }?.value }
+}
+
+/// A fresh folder for checkpoints.
+func temporaryFolder(_ label: String) throws -> String {
+    let dir = NSTemporaryDirectory() + "modula-\(label)-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
 
 // Each example in its reduced form, with loose but meaningful bounds. The image examples need the
 // Debian package dataset-fashion-mnist, which the README's test command installs.
@@ -47,6 +61,49 @@ struct ExamplesTests {
         #expect(r["modular_optimum_shift"]! <= 1, "\(r)")
         #expect(r["baseline_optimum_shift"] != nil)
         #expect(r["modular_wider_is_better"] == 1, "\(r)")
+    }
+
+    @Test("hello-mnist: 70 steps, save, resume for 80 more = 150 steps in one run, bit for bit")
+    func resumeMNIST() throws {
+        let dir = try temporaryFolder("resume-mnist")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let whole = try HelloMNIST.run(.quick, environment: .quiet)
+        var first = HelloMNIST.Configuration.quick
+        first.checkpoint.path = dir + "/m.safetensors"; first.checkpoint.every = 25; first.checkpoint.stopAfter = 70
+        let part = try HelloMNIST.run(first, environment: .quiet)
+        var second = HelloMNIST.Configuration.quick
+        second.checkpoint.resume = dir + "/m.safetensors"
+        let resumed = try HelloMNIST.run(second, environment: .quiet)
+        #expect(whole.text("weights_digest")?.count == 16)
+        #expect(part.text("weights_digest") != whole.text("weights_digest"))
+        #expect(resumed.text("weights_digest") == whole.text("weights_digest"), "\(whole)\n\(resumed)")
+        #expect(resumed.text("test_accuracy") == whole.text("test_accuracy") && resumed.text("train_loss") == whole.text("train_loss"))
+        var other = second
+        other.seed = 1
+        do {
+            _ = try HelloMNIST.run(other, environment: .quiet)
+            Issue.record("resuming with another seed must fail")
+        } catch { #expect("\(error)".contains("was written with seed 0, this run has seed 1"), "\(error)") }
+    }
+
+    @Test("hello-gpt: 25 steps, save, resume for 35 more = 60 steps in one run, bit for bit")
+    func resumeGPT() throws {
+        let dir = try temporaryFolder("resume-gpt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = HelloGPT.Configuration.quick
+        c.text = String(repeating: "the cat sat on the mat. the dog sat on the log. ", count: 60)
+        let whole = try HelloGPT.run(c, environment: .quiet)
+        var first = c
+        first.checkpoint.path = dir + "/g.safetensors"; first.checkpoint.stopAfter = 25
+        _ = try HelloGPT.run(first, environment: .quiet)
+        var second = c
+        second.checkpoint.resume = dir + "/g.safetensors"
+        let resumed = try HelloGPT.run(second, environment: .quiet)
+        #expect(resumed.text("weights_digest") == whole.text("weights_digest"), "\(whole)\n\(resumed)")
+        #expect(resumed.text("val_loss") == whole.text("val_loss") && resumed.text("initial_val_loss") == whole.text("initial_val_loss"))
+        var wrong = c
+        wrong.checkpoint.every = 5
+        #expect(throws: CheckpointOptionError.self) { try HelloGPT.run(wrong, environment: .quiet) }
     }
 
     @Test("a missing dataset gives an error naming the apt package")

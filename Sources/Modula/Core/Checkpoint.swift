@@ -4,157 +4,281 @@ import Glibc
 import Darwin
 #endif
 
-/// Saving and loading a network's weights (and, optionally, its optimizer state).
+/// Saving and loading the whole training state of a network, in safetensors.
 ///
-/// The file is binary and self-describing: a magic line, then for each weight its name, shape and
-/// little-endian `Float32`/`Float64` values, then a checksum. Saving writes a temporary file beside the
-/// destination and renames it into place, so an interrupted save never leaves a half-written
-/// checkpoint. Loading checks the magic, the checksum, and every name and shape against the module,
-/// and throws a ``CheckpointError`` that names the file and what was expected.
+/// A checkpoint is a safetensors file (``SafeTensors``) holding every weight under its stable name
+/// (``Module/weightNames``), the optimizer's per-weight buffers as `<weight>.firstMoment` and
+/// `<weight>.secondMoment`, the named buffers of ``OptimizerRule``s as `<weight>.<buffer>` (listed in
+/// `rule_buffers` as `weight|buffer` pairs), and in `__metadata__`: `format` and `format_version` (2), `scalar`
+/// (F32/F64), `step` and `schedule_position` (the optimizer step every learning-rate schedule is
+/// evaluated at), `optimizer_buffers`, each random generator as `rng.<name>` (its four state words in
+/// hex), `module` (the network's `String(describing:)`), `data_checksum` (FNV-1a 64 of the data
+/// buffer), and the caller's strings as `extra.<key>`. Python's `safetensors` reads it as is.
+///
+/// Saves are atomic (``AtomicFile/write(_:toPath:)``). Loading checks the format, the checksum, the
+/// module description, and every name, dtype and shape, and throws a ``CheckpointError`` saying
+/// exactly what differs. Files of the earlier custom format (`swift-modula checkpoint v1`) still load.
 ///
 /// ```swift
-/// try Checkpoint.save(weights, of: gpt, to: "gpt.ckpt")
-/// let restored: [Tensor<Float>] = try Checkpoint.load(for: gpt, from: "gpt.ckpt")
+/// try Checkpoint.save(weights: weights, optimizer: optimizer.state, rng: ["main": rng], of: gpt, to: "gpt.safetensors")
+/// let state: TrainingState<Float> = try Checkpoint.loadTrainingState(for: gpt, from: "gpt.safetensors")
+/// weights = state.weights; optimizer.state = state.optimizer; rng = state.rng["main"]!
 /// ```
 public enum Checkpoint {
-    static let magic = Array("swift-modula checkpoint v1\n".utf8)
+    /// The version written in `format_version`.
+    public static let formatVersion = 2
+    /// The value of the `format` metadata key.
+    public static let formatName = "swift-modula training state"
+    static let magicV1 = Array("swift-modula checkpoint v1\n".utf8)
 
-    /// Writes `weights` of `module` (names from ``Module/weightNames``) to `path`, atomically.
+    /// Writes the whole training state of `module` to `path`, atomically.
+    ///
+    /// - Parameters:
+    ///   - weights: the weights, in the order of ``Module/weightNames``.
+    ///   - optimizer: the optimizer's state (``Optimizer/state``); its buffers are saved beside the weights.
+    ///   - rng: random generators to restore by name (for instance the one that draws batches).
+    ///   - extra: any strings of the caller's own loop (loss history, configuration), saved as `extra.<key>`.
+    /// - Throws: ``CheckpointError/nonFinite(path:weight:)`` (and writes nothing) when a weight holds NaN
+    ///   or infinity; ``CheckpointError/mismatch(path:reason:)`` for a wrong weight or buffer list;
+    ///   ``CheckpointError/io(path:reason:)`` when the file cannot be written.
+    public static func save<S: TensorScalar>(
+        weights: [Tensor<S>], optimizer: OptimizerState<S> = .init(), rng: [String: RandomGenerator] = [:],
+        extra: [String: String] = [:], of module: any Module, to path: String
+    ) throws {
+        try module.checkWeights(weights)
+        let names = module.weightNames
+        var file = SafeTensors()
+        do {
+            for (name, w) in zip(names, weights) {
+                guard w.isFinite else { throw CheckpointError.nonFinite(path: path, weight: name) }
+                try file.append(name, w)
+            }
+            var buffers: [String] = []
+            for (buffer, tensors) in [("firstMoment", optimizer.firstMoment), ("secondMoment", optimizer.secondMoment)] where !tensors.isEmpty {
+                guard tensors.count == names.count else {
+                    throw CheckpointError.mismatch(path: path, reason: "optimizer \(buffer) holds \(tensors.count) tensors, \(module.name) has \(names.count) weights")
+                }
+                buffers.append(buffer)
+                for (name, t) in zip(names, tensors) { try file.append(name + "." + buffer, t) }
+            }
+            // The named buffers of `OptimizerRule`s, as `<weight>.<buffer>` with their own shapes.
+            var ruleBuffers: [String] = []
+            if !optimizer.rules.isEmpty {
+                guard optimizer.rules.count == names.count else {
+                    throw CheckpointError.mismatch(path: path, reason: "optimizer rule state holds \(optimizer.rules.count) entries, \(module.name) has \(names.count) weights")
+                }
+                for (name, buffers) in zip(names, optimizer.rules) {
+                    for (key, t) in buffers.sorted(by: { $0.key < $1.key }) {
+                        try file.append(name + "." + key, t)
+                        ruleBuffers.append(name + "|" + key)
+                    }
+                }
+            }
+            var meta: [String: String] = [
+                "format": formatName, "format_version": String(formatVersion), "scalar": SafeTensors.dtype(of: S.self).rawValue,
+                "step": String(optimizer.step), "schedule_position": String(optimizer.step),
+                "optimizer_buffers": buffers.joined(separator: ","), "module": String(describing: module),
+            ]
+            if !optimizer.rules.isEmpty { meta["rule_buffers"] = ruleBuffers.joined(separator: ",") }
+            for (name, g) in rng { meta["rng." + name] = g.state.map { String($0, radix: 16) }.joined(separator: ",") }
+            for (key, value) in extra { meta["extra." + key] = value }
+            meta["data_checksum"] = hex(fnv1a(file.entries.map(\.bytes)))
+            file.metadata = meta
+            try file.write(toPath: path)
+        } catch let e as SafeTensorsError {
+            throw CheckpointError.invalidFile(e)
+        }
+    }
+
+    /// Writes `weights` of `module` alone (no optimizer state), with `metadata` saved as extra strings.
     public static func save<S: TensorScalar>(
         _ weights: [Tensor<S>], of module: any Module, to path: String, metadata: [String: String] = [:]
     ) throws {
-        try module.checkWeights(weights)
-        var out = magic
-        func u64(_ v: Int) { withUnsafeBytes(of: UInt64(v).littleEndian) { out += $0 } }
-        func string(_ s: String) { let b = Array(s.utf8); u64(b.count); out += b }
-        u64(MemoryLayout<S>.size)
-        u64(metadata.count)
-        for (k, v) in metadata.sorted(by: { $0.key < $1.key }) { string(k); string(v) }
-        u64(weights.count)
-        for (name, w) in zip(module.weightNames, weights) {
-            guard w.isFinite else { throw CheckpointError.nonFinite(path: path, weight: name) }
-            string(name)
-            u64(w.rank)
-            for d in w.shape { u64(d) }
-            w.withUnsafeBufferPointer { p in out += UnsafeRawBufferPointer(p) }
+        try save(weights: weights, extra: metadata, of: module, to: path)
+    }
+
+    /// Reads the whole training state for `module` from `path` (a checkpoint of either format, or a
+    /// plain safetensors file of the weights, such as one written by Python).
+    ///
+    /// - Throws: ``CheckpointError`` naming the file: unreadable, not a checkpoint, damaged (checksum,
+    ///   malformed safetensors), or of another network (module description, names, dtypes or shapes differ).
+    public static func loadTrainingState<S: TensorScalar>(
+        for module: any Module, from path: String, as _: S.Type = S.self
+    ) throws -> TrainingState<S> {
+        let bytes: [UInt8]
+        do { bytes = try AtomicFile.read(path) } catch { throw CheckpointError.io(path: path, reason: Self.reason(error)) }
+        if bytes.starts(with: magicV1) { return try CheckpointV1.read(bytes, for: module, path: path) }
+        let file: SafeTensors
+        do { file = try SafeTensors.decode(bytes, source: path) } catch {
+            if bytes.count < 9 || bytes[8] != UInt8(ascii: "{") { throw CheckpointError.notACheckpoint(path: path) }
+            throw CheckpointError.invalidFile(error)
         }
-        let sum = checksum(out)
-        withUnsafeBytes(of: sum.littleEndian) { out += $0 }
-        try writeAtomically(out, to: path)
+        let meta = file.metadata
+        if let format = meta["format"], format != formatName {
+            throw CheckpointError.mismatch(path: path, reason: "format is '\(format)', expected '\(formatName)'")
+        }
+        if let v = meta["format_version"], Int(v) ?? Int.max > formatVersion {
+            throw CheckpointError.mismatch(path: path, reason: "format_version \(v) is newer than this library's \(formatVersion)")
+        }
+        if let sum = meta["data_checksum"], sum != hex(fnv1a(file.entries.map(\.bytes))) {
+            throw CheckpointError.corrupt(path: path, reason: "data checksum mismatch (the tensors' bytes are damaged)")
+        }
+        if let saved = meta["module"] {
+            let here = String(describing: module)
+            if saved != here { throw CheckpointError.mismatch(path: path, reason: "the module differs: \(firstDifference(saved, here))") }
+        }
+        let names = module.weightNames, shapes = module.weightShapes
+        let buffers = (meta["optimizer_buffers"] ?? "").split(separator: ",").map(String.init)
+        for b in buffers where b != "firstMoment" && b != "secondMoment" {
+            throw CheckpointError.mismatch(path: path, reason: "unknown optimizer buffer '\(b)' (known: firstMoment, secondMoment)")
+        }
+        // Rule buffers: "weight|key" pairs; the key names the tensor `<weight>.<key>`.
+        let ruleBuffers = meta["rule_buffers"].map { $0.split(separator: ",").map(String.init) }
+        var ruleTensors: [(index: Int, key: String, name: String)] = []
+        for entry in ruleBuffers ?? [] {
+            let parts = entry.split(separator: "|", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let index = names.firstIndex(of: parts[0]) else {
+                throw CheckpointError.mismatch(path: path, reason: "rule buffer '\(entry)' names no weight of \(module.name)")
+            }
+            ruleTensors.append((index, parts[1], parts[0] + "." + parts[1]))
+        }
+        let expected = Set(names + buffers.flatMap { b in names.map { $0 + "." + b } } + ruleTensors.map(\.name))
+        if let stray = file.names.first(where: { !expected.contains($0) }) {
+            throw CheckpointError.mismatch(path: path, reason: "tensor '\(stray)' belongs to no weight of \(module.name) (weights: \(names.joined(separator: ", ")))")
+        }
+        func tensor(_ name: String, shape: [Int]) throws -> Tensor<S> {
+            guard let e = file[name] else {
+                throw CheckpointError.mismatch(path: path, reason: "tensor '\(name)' is missing")
+            }
+            let want = SafeTensors.dtype(of: S.self)
+            guard e.dtype == want else {
+                throw CheckpointError.mismatch(path: path, reason: "tensor '\(name)' is \(e.dtype.rawValue), expected \(want.rawValue)")
+            }
+            guard e.shape == shape else {
+                throw CheckpointError.mismatch(path: path, reason: "tensor '\(name)' has shape \(e.shape), expected \(shape)")
+            }
+            do { return try file.tensor(name, source: path) } catch { throw CheckpointError.invalidFile(error) }
+        }
+        var state = TrainingState<S>(weights: try zip(names, shapes).map { try tensor($0, shape: $1) })
+        state.formatVersion = Int(meta["format_version"] ?? "") ?? 0
+        if let s = meta["step"] {
+            guard let step = Int(s), step >= 0 else { throw CheckpointError.corrupt(path: path, reason: "step '\(s)' is not a non-negative integer") }
+            state.optimizer.step = step
+        }
+        if ruleBuffers != nil {
+            state.optimizer.rules = Array(repeating: [:], count: names.count)
+            for r in ruleTensors {
+                guard let e = file[r.name] else { throw CheckpointError.mismatch(path: path, reason: "tensor '\(r.name)' is missing") }
+                state.optimizer.rules[r.index][r.key] = try tensor(r.name, shape: e.shape)
+            }
+        }
+        for b in buffers {
+            let t = try zip(names, shapes).map { try tensor($0 + "." + b, shape: $1) }
+            if b == "firstMoment" { state.optimizer.firstMoment = t } else { state.optimizer.secondMoment = t }
+        }
+        for (key, value) in meta {
+            if key.hasPrefix("rng.") {
+                let words = value.split(separator: ",").compactMap { UInt64($0, radix: 16) }
+                guard let g = RandomGenerator(state: words) else {
+                    throw CheckpointError.corrupt(path: path, reason: "\(key) is not four hex words of a generator state: '\(value)'")
+                }
+                state.rng[String(key.dropFirst(4))] = g
+            } else if key.hasPrefix("extra.") {
+                state.extra[String(key.dropFirst(6))] = value
+            }
+        }
+        return state
     }
 
-    /// Reads weights for `module` from `path`, checking names, shapes and the checksum.
+    /// Reads weights for `module` from `path`, checking names and shapes.
     public static func load<S: TensorScalar>(for module: any Module, from path: String) throws -> [Tensor<S>] {
-        try read(for: module, from: path).weights
+        try loadTrainingState(for: module, from: path).weights
     }
 
-    /// Reads weights and the metadata saved with them.
+    /// Reads weights and the extra strings saved with them.
     public static func read<S: TensorScalar>(
         for module: any Module, from path: String
     ) throws -> (weights: [Tensor<S>], metadata: [String: String]) {
-        let bytes = try readFile(path)
-        var r = Reader(bytes: bytes, path: path)
-        guard bytes.count >= magic.count + 8, Array(bytes.prefix(magic.count)) == magic else {
-            throw CheckpointError.notACheckpoint(path: path)
-        }
-        let body = bytes.count - 8
-        let stored = bytes[body...].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        guard stored == checksum(bytes[..<body]) else { throw CheckpointError.corrupt(path: path, reason: "checksum mismatch (the file is damaged or truncated)") }
-        r.offset = magic.count
-        let size = try r.int()
-        guard size == MemoryLayout<S>.size else {
-            throw CheckpointError.mismatch(path: path, reason: "stores \(size * 8)-bit scalars, asked for \(MemoryLayout<S>.size * 8)-bit")
-        }
-        var metadata: [String: String] = [:]
-        for _ in 0..<(try r.int()) { metadata[try r.string()] = try r.string() }
-        let count = try r.int()
-        let names = module.weightNames, shapes = module.weightShapes
-        guard count == names.count else {
-            throw CheckpointError.mismatch(path: path, reason: "holds \(count) weights, \(module.name) has \(names.count)")
-        }
-        var weights: [Tensor<S>] = []
-        for i in 0..<count {
-            let name = try r.string()
-            guard name == names[i] else {
-                throw CheckpointError.mismatch(path: path, reason: "weight \(i) is '\(name)', expected '\(names[i])'")
-            }
-            let rank = try r.int()
-            guard rank <= 16 else { throw CheckpointError.corrupt(path: path, reason: "weight \(name) has rank \(rank)") }
-            let shape = try (0..<rank).map { _ in try r.int() }
-            guard shape == shapes[i] else {
-                throw CheckpointError.mismatch(path: path, reason: "weight \(name) has shape \(shape), expected \(shapes[i])")
-            }
-            var t = Tensor<S>(uninitializedShape: shape)
-            let n = t.count * size
-            let raw = try r.take(n)
-            t.withUnsafeMutableBufferPointer { p in
-                raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(p).copyMemory(from: $0) }
-            }
-            weights.append(t)
-        }
-        return (weights, metadata)
+        let s: TrainingState<S> = try loadTrainingState(for: module, from: path)
+        return (s.weights, s.extra)
     }
 
-    // FNV-1a, 64-bit: cheap and enough to catch damaged or truncated files.
-    static func checksum<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// A digest of `weights`: FNV-1a 64 over their little-endian bytes, in order (the order of
+    /// ``Module/weightNames``), as 16 hex digits. Equal digests mean bit-identical weights (barring
+    /// a 2⁻⁶⁴ collision); it is not a cryptographic hash.
+    public static func digest<S: TensorScalar>(_ weights: [Tensor<S>]) -> String {
+        var h = fnvOffset
+        for w in weights { w.withUnsafeBufferPointer { h = fnv1a(UnsafeRawBufferPointer($0), h) } }
+        return hex(h)
+    }
+
+    /// One digest for many runs: FNV-1a 64 of the ``digest(_:)`` strings joined by commas, as 16 hex digits.
+    public static func digest(combining digests: [String]) -> String {
+        Array(digests.joined(separator: ",").utf8).withUnsafeBytes { hex(fnv1a($0)) }
+    }
+
+    static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    static func fnv1a(_ bytes: UnsafeRawBufferPointer, _ seed: UInt64 = fnvOffset) -> UInt64 {
+        var h = seed
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
 
-    struct Reader {
-        let bytes: [UInt8]
-        let path: String
-        var offset = 0
-        mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-            guard n >= 0, offset + n <= bytes.count - 8 else {
-                throw CheckpointError.corrupt(path: path, reason: "ends early at byte \(offset) (needed \(n) more)")
-            }
-            defer { offset += n }
-            return bytes[offset..<(offset + n)]
-        }
-        mutating func int() throws -> Int {
-            let s = try take(8)
-            let v = s.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-            guard v < UInt64(Int.max) else { throw CheckpointError.corrupt(path: path, reason: "bad length at byte \(offset - 8)") }
-            return Int(v)
-        }
-        mutating func string() throws -> String { String(decoding: try take(try int()), as: UTF8.self) }
+    static func fnv1a(_ chunks: [[UInt8]]) -> UInt64 {
+        var h = fnvOffset
+        for c in chunks { c.withUnsafeBytes { h = fnv1a($0, h) } }
+        return h
     }
 
-    static func readFile(_ path: String) throws -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { bytes += chunk[0..<n] }
-            if n < chunk.count { break }
-        }
-        if ferror(f) != 0 { throw CheckpointError.io(path: path, reason: "read error") }
-        return bytes
+    static func hex(_ v: UInt64) -> String {
+        let d = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - d.count) + d
     }
 
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".partial-\(getpid())"
-        guard let f = fopen(temporary, "wb") else { throw CheckpointError.io(path: path, reason: String(cString: strerror(errno))) }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, f) }
-        let flushed = fflush(f) == 0 && fsync(fileno(f)) == 0
-        fclose(f)
-        guard written == bytes.count, flushed, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CheckpointError.io(path: path, reason: "could not write: \(reason)")
-        }
+    static func reason(_ e: any Error) -> String {
+        if case .io(_, let r)? = e as? SafeTensorsError { return r }
+        return "\(e)"
     }
+
+    /// The first line where two module descriptions differ, both versions quoted.
+    static func firstDifference(_ saved: String, _ here: String) -> String {
+        let a = saved.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = here.split(separator: "\n", omittingEmptySubsequences: false)
+        for i in 0..<Swift.max(a.count, b.count) {
+            let x = i < a.count ? String(a[i]) : "(nothing)", y = i < b.count ? String(b[i]) : "(nothing)"
+            if x != y { return "line \(i + 1) of its description is '\(x)' in the checkpoint, '\(y)' here" }
+        }
+        return "the descriptions differ"
+    }
+}
+
+/// The training state a checkpoint holds: weights, optimizer state, random generators and the
+/// caller's own strings.
+public struct TrainingState<Scalar: TensorScalar>: Sendable {
+    /// The weights, in the order of ``Module/weightNames``.
+    public var weights: [Tensor<Scalar>]
+    /// The optimizer's step and buffers (empty for weights-only files).
+    public var optimizer = OptimizerState<Scalar>()
+    /// The random generators saved by name.
+    public var rng: [String: RandomGenerator] = [:]
+    /// The caller's strings (`extra.<key>` in the file; a v1 file's metadata).
+    public var extra: [String: String] = [:]
+    /// The file's `format_version` (1 for the earlier custom format, 0 for a plain safetensors file).
+    public var formatVersion = Checkpoint.formatVersion
+
+    /// The optimizer steps taken before the save (the schedule position).
+    public var step: Int { optimizer.step }
+
+    /// A state of `weights` alone.
+    public init(weights: [Tensor<Scalar>]) { self.weights = weights }
 }
 
 /// Why a checkpoint could not be saved or loaded.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The file could not be opened, read or written; `reason` is the system's message.
     case io(path: String, reason: String)
-    /// The file does not start with the checkpoint magic line.
+    /// The file is neither a safetensors file nor an earlier swift-modula checkpoint.
     case notACheckpoint(path: String)
     /// The file is damaged or truncated.
     case corrupt(path: String, reason: String)
@@ -162,14 +286,18 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case mismatch(path: String, reason: String)
     /// A weight to save holds NaN or infinity; nothing was written.
     case nonFinite(path: String, weight: String)
+    /// The safetensors container is malformed (or could not be written).
+    case invalidFile(SafeTensorsError)
 
+    /// One sentence naming the file and what is wrong.
     public var description: String {
         switch self {
         case .io(let p, let r): return "checkpoint \(p): \(r)"
-        case .notACheckpoint(let p): return "checkpoint \(p): not a swift-modula checkpoint (bad magic line)"
+        case .notACheckpoint(let p): return "checkpoint \(p): not a swift-modula checkpoint (neither safetensors nor the v1 magic line)"
         case .corrupt(let p, let r): return "checkpoint \(p) is corrupt: \(r)"
         case .mismatch(let p, let r): return "checkpoint \(p) does not fit this network: \(r)"
         case .nonFinite(let p, let w): return "checkpoint \(p): weight \(w) contains NaN or infinity; nothing was written"
+        case .invalidFile(let e): return "checkpoint: \(e)"
         }
     }
 }
