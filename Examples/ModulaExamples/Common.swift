@@ -56,6 +56,8 @@ public struct ExampleEnvironment: Sendable {
     public var showProgress: Bool
     /// Lines of text for the reader (summaries), printed as they come.
     public var log: @Sendable (String) -> Void
+    /// The folder for the per-step metrics (JSON Lines and TensorBoard events; `nil`: write none).
+    public var metricsDirectory: String? = nil
 
     public init(figures: String? = nil, showProgress: Bool = true, log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.figures = figures

@@ -130,17 +130,24 @@ public enum HelloGPT {
             validation = zip(steps, losses).map { (Int($0), $1) }
         }
         let initialValidation = validation[0].1
+        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
+        if first == 0 { try metrics?.record(step: 0, [("validation_loss", initialValidation)]) }
         var progress = env.progress(total: c.steps, label: "hello-gpt", itemsPerStep: c.batch * c.context)
         var trainingSeconds = 0.0
         for step in first..<c.steps {
             let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
             let t0 = now()
             let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch) }
+            let before = weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
             try optimizer.update(&weights, gradients: grads, loss: value)
-            trainingSeconds += now() - t0
+            let seconds = now() - t0
+            trainingSeconds += seconds
             trainLosses.append(Double(value.scalar))
+            try metrics?.record(step: step, loss: trainLosses.last!, learningRates: rates, optimizer: optimizer,
+                                before: before, after: weights, [("tokens_per_second", Double(c.batch * c.context) / seconds)])
             if (step + 1) % c.validationEvery == 0 || step == c.steps - 1 {
                 validation.append((step + 1, try validationLoss()))
+                try metrics?.record(step: step + 1, [("validation_loss", validation.last!.1)])
             }
             progress?.update(step: step, loss: trainLosses.last!,
                              extra: "val \(formatted(validation.last!.1, digits: 3))")

@@ -58,6 +58,7 @@ public enum HelloMNIST {
         var history: [String: String] = [:]
         let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
         var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
+        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
         var progress = env.progress(total: c.steps, label: "hello-mnist", itemsPerStep: c.batch)
         var trainingSeconds = 0.0
         for step in first..<c.steps {
@@ -67,9 +68,13 @@ public enum HelloMNIST {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([images], weights: w[...])[0], targets)
             }
+            let before = weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
             try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [images])
-            trainingSeconds += now() - t0
+            let seconds = now() - t0
+            trainingSeconds += seconds
             losses.append(Double(loss.scalar))
+            try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,
+                                before: before, after: weights, [("images_per_second", Double(c.batch) / seconds)])
             progress?.update(step: step, loss: losses.last!)
             if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
                                    history: { ["losses": encodeHistory(losses)] }) { break }

@@ -57,14 +57,18 @@ public enum HelloWorld {
         var history: [String: String] = [:]
         let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
         var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
+        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
         var progress = env.progress(total: c.steps, label: "hello-world", itemsPerStep: 1)
         let start = now()
         for step in first..<c.steps {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
             }
+            let before = weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
             try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [x])
             losses.append(Double(loss.scalar))
+            try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,
+                                before: before, after: weights)
             progress?.update(step: step, loss: losses.last!)
             if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
                                    history: { ["losses": encodeHistory(losses)] }) { break }

@@ -14,6 +14,8 @@ struct Common: ParsableArguments {
     var noFigures = false
     @Option(help: "Threads for tensor work, 1 to the number of cores (default: OpenBLAS's choice).")
     var threads: Int?
+    @Option(help: ArgumentHelp("Write per-step metrics to this folder: metrics.jsonl and TensorBoard event files.", valueName: "dir"))
+    var logDir: String?
 
     func validate() throws {
         if let threads { try checked { try validateThreads(threads) } }
@@ -21,7 +23,9 @@ struct Common: ParsableArguments {
 
     func environment() -> ExampleEnvironment {
         if let threads { setBLASThreads(threads) }
-        return ExampleEnvironment(figures: noFigures ? nil : figures)
+        var env = ExampleEnvironment(figures: noFigures ? nil : figures)
+        env.metricsDirectory = logDir
+        return env
     }
 }
 

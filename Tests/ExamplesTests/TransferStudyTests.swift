@@ -110,3 +110,29 @@ struct CoordCheckExampleTests {
         #expect(throws: StudyError.self) { try CoordCheckExample.run(c, environment: .quiet) }
     }
 }
+
+@Suite("Metrics logs of the examples")
+struct ExampleMetricsTests {
+    @Test("--log-dir: one JSON line per step with the loss, learning rate and update norm, and an event file")
+    func helloWorldLog() throws {
+        let dir = NSTemporaryDirectory() + "modula-log-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var env = ExampleEnvironment.quiet
+        env.metricsDirectory = dir
+        var c = HelloWorld.Configuration.quick
+        c.steps = 12
+        _ = try HelloWorld.run(c, environment: env)
+        let lines = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 12)
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(records.map { $0["step"] as? Int } == Array(0..<12))
+        for r in records {
+            #expect((r["loss"] as? Double ?? -1) > 0)
+            #expect((r["update_norm/modular"] as? Double ?? -1) > 0)
+            #expect(r["learning_rate/modular"] is Double)
+        }
+        // The linear decay: 0.1·(1 − t/12) at step t.
+        #expect(abs((records[6]["learning_rate/modular"] as! Double) - 0.05) < 1e-12)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix("events.out.tfevents.") })
+    }
+}
