@@ -56,6 +56,12 @@ public enum TransferStudy {
         }
     }
 
+    /// The default grid of log₂ learning rates of an optimizer under a parametrization: under `modular` every rule's
+    /// step is dualized, so its rates are the modular norm's.
+    static func defaultGrid(_ optimizer: String, _ parametrization: String) -> ClosedRange<Int> {
+        parametrization == "modular" && optimizer != "scion" ? defaultGrid("modular") : defaultGrid(optimizer)
+    }
+
     /// Each optimizer's default grid of log₂ learning rates (MLP, tens of steps).
     static func defaultGrid(_ optimizer: String) -> ClosedRange<Int> {
         switch optimizer {

@@ -52,6 +52,8 @@ extension TransferStudy {
                 }
             }
         }
+        /// The largest minus the smallest loss over seeds at each size's best rate.
+        public var spreadAtOptimum: [Double?] { zip(spreads, optimumIndices).map { row, i in i.map { row[$0] } } }
         /// The spectral ratio of `role` at each size's best rate.
         public func spectralAtOptimum(_ role: WeightRole) -> [Double?] {
             zip(spectral, optimumIndices).map { row, i in i.flatMap { row[$0][role] } }
@@ -101,14 +103,14 @@ extension TransferStudy {
         if !c.depths.isEmpty { sweeps.append(("depth", c.depths)) }
         let plan = c.optimizers.flatMap { o in parametrizations(o, c.parametrizations).map { (o, $0) } }
         let planned = plan.reduce(0) { total, job in
-            total + sweeps.reduce(0) { $0 + $1.sizes.count * (c.log2LearningRates ?? defaultGrid(job.0)).count * c.seeds }
+            total + sweeps.reduce(0) { $0 + $1.sizes.count * (c.log2LearningRates ?? defaultGrid(job.0, job.1)).count * c.seeds }
         }
         var progress = env.progress(total: Swift.max(planned, 1), label: "lr-transfer", itemsPerStep: 1)
         var done = 0, ranNow = 0, secondsNow = 0.0
         var curves: [Curve] = []
         for (optimizer, parametrization) in plan {
             for sweep in sweeps {
-                var rates = Array(c.log2LearningRates ?? defaultGrid(optimizer))
+                var rates = Array(c.log2LearningRates ?? defaultGrid(optimizer, parametrization))
                 var extensions = 0
                 while true {
                     for size in sweep.sizes {
@@ -176,12 +178,12 @@ extension TransferStudy {
 
     /// The Markdown table and the figures.
     static func report(_ curves: [Curve], _ c: Configuration, _ env: ExampleEnvironment) throws {
-        var table = ["| optimizer | parametrization | sweep | sizes | best log₂ lr | shift | at edge | wider better (optimum / all lr) | best loss | ‖ΔW‖₂ ÷ √(fan_out/fan_in) at optimum: input / hidden / output |",
-                     "|---|---|---|---|---|---|---|---|---|---|"]
+        var table = ["| optimizer | parametrization | sweep | sizes | best log₂ lr | shift | at edge | wider better (optimum / all lr) | best loss | seed spread at optimum | ‖ΔW‖₂ ÷ √(fan_out/fan_in) at optimum: input / hidden / output |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|"]
         for cv in curves {
             let best = cv.bestLog2Rates.map { $0.map(String.init) ?? "—" }.joined(separator: ", ")
             let spectral = [WeightRole.input, .hidden, .output].map { list(cv.spectralAtOptimum($0), digits: 3) }.joined(separator: " / ")
-            table.append("| \(cv.optimizer) | \(cv.parametrization) | \(cv.sweep) | \(cv.sizes.map(String.init).joined(separator: ", ")) | \(best) | \(cv.optimumShift) | \(cv.edges.isEmpty ? "no" : "yes\(cv.extensions > 0 ? " (grid extended \(cv.extensions)×)" : "")") | \(cv.widerBetterAtOptimum ? "yes" : "no") / \(cv.widerBetterEverywhere ? "yes" : "no") | \(list(cv.bestLosses, digits: 3)) | \(spectral) |")
+            table.append("| \(cv.optimizer) | \(cv.parametrization) | \(cv.sweep) | \(cv.sizes.map(String.init).joined(separator: ", ")) | \(best) | \(cv.optimumShift) | \(cv.edges.isEmpty ? "no" : "yes\(cv.extensions > 0 ? " (grid extended \(cv.extensions)×)" : "")") | \(cv.widerBetterAtOptimum ? "yes" : "no") / \(cv.widerBetterEverywhere ? "yes" : "no") | \(list(cv.bestLosses, digits: 3)) | \(list(cv.spreadAtOptimum, digits: 3)) | \(spectral) |")
         }
         let markdown = table.joined(separator: "\n") + "\n"
         env.log(markdown)

@@ -223,7 +223,7 @@ struct LRTransferCommand: ParsableCommand {
     var optimizers: String?
     @Option(help: "Study: comma-separated parametrizations, of standard,mup,modular (default: standard,mup).")
     var parametrizations: String?
-    @Option(name: .customLong("log2-lr"), help: "Study: log₂ learning rates MIN:MAX (default: a range per optimizer).")
+    @Option(name: .customLong("log2-lr"), help: "Study: log₂ learning rates MIN:MAX, written --log2-lr=-12:-4 when MIN is negative (default: a range per optimizer).")
     var log2LR: String?
     @Option(help: "Study: batch size (default: 128 for the MLP, 8 for the GPT).") var batch: Int?
     @Option(help: "Study: seeds per point; the tables give their mean and spread (default: 1).") var seeds: Int?
@@ -256,7 +256,7 @@ struct LRTransferCommand: ParsableCommand {
         if let log2LR {
             let parts = log2LR.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
             guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo <= hi else {
-                throw ValidationError("--log2-lr must be MIN:MAX with integers MIN ≤ MAX (e.g. -12:-4), got '\(log2LR)'")
+                throw ValidationError("--log2-lr must be MIN:MAX with integers MIN ≤ MAX (e.g. --log2-lr=-12:-4), got '\(log2LR)'")
             }
             c.log2LearningRates = lo...hi
         }
