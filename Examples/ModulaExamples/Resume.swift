@@ -58,6 +58,9 @@ struct Resumable {
         guard state.step <= totalSteps else {
             throw CheckpointError.mismatch(path: path, reason: "it is at step \(state.step), beyond this run's \(totalSteps) steps")
         }
+        if let stop = options.stopAfter, stop <= state.step {
+            throw CheckpointOptionError("--stop-after \(stop) lies before the checkpoint's step \(state.step); pick a later step")
+        }
         weights = state.weights
         optimizer = state.optimizer
         rng = g

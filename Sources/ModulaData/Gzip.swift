@@ -3,7 +3,7 @@ import CZlib
 
 /// Reading and writing gzip files with zlib.
 ///
-/// ``readFile(atPath:)`` returns the contents of a file whether or not it is compressed, so loaders
+/// ``readFile(atPath:maximumBytes:)`` returns the contents of a file whether or not it is compressed, so loaders
 /// accept both `train-images-idx3-ubyte.gz` and `train-images-idx3-ubyte`:
 ///
 /// ```swift

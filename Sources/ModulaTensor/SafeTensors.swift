@@ -21,7 +21,7 @@ import Darwin
 /// let back: Tensor<Float> = try SafeTensors.read(atPath: "w.safetensors").tensor("w")
 /// ```
 public struct SafeTensors: Sendable, Equatable {
-    /// The element types of the format. Tensors of any of them are read; ``tensor(_:as:)`` converts F32 and F64.
+    /// The element types of the format. Tensors of any of them are read; ``SafeTensors/tensor(_:as:source:)`` converts F32 and F64.
     public enum DType: String, Sendable, CaseIterable {
         // The format's names: booleans, unsigned and signed integers, 8-bit, half, bfloat16, single and double floats.
         case BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64

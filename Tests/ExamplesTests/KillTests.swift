@@ -53,7 +53,7 @@ struct KillTests {
         let dir = try temporaryFolder("sigkill")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = ContinuousClock(), began = clock.now
-        let base = ["hello-world", "--quick", "--no-figures", "--threads", "1"]
+        let base = ["hello-world", "--quick", "--steps", "120", "--no-figures", "--threads", "1"]
         let (status, reference) = try runToEnd(binary, base)
         #expect(status == 0)
         let digest = reference.split(separator: " ").first { $0.hasPrefix("weights_digest=") }
@@ -64,18 +64,21 @@ struct KillTests {
         for trial in 0..<20 {
             let path = dir + "/kill-\(trial).safetensors"
             let p = try start(binary, base + ["--checkpoint", path, "--checkpoint-every", "1"])
-            usleep(UInt32(50_000 + rng.nextInt(below: 550_000)))  // 50–600 ms: before, during and between saves
+            usleep(UInt32(30_000 + rng.nextInt(below: 370_000)))  // 30–400 ms: before, during and between saves
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             guard FileManager.default.fileExists(atPath: path) else { continue }  // killed before the first save
             let state: TrainingState<Float> = try Checkpoint.loadTrainingState(for: mlp, from: path)
-            #expect(state.step >= 1 && state.step <= 300)
+            #expect(state.step >= 1 && state.step <= 120)
             loaded += 1
             let (resumedStatus, resumed) = try runToEnd(binary, base + ["--resume", path])
             #expect(resumedStatus == 0, "trial \(trial): the resumed run failed")
             #expect(resumed.split(separator: " ").first { $0.hasPrefix("weights_digest=") } == digest,
                     "trial \(trial) resumed from step \(state.step): \(resumed)")
         }
+        // Leftover temporary files show kills that landed in the middle of a save.
+        let torn = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.filter { $0.contains(".partial-") }.count ?? 0
+        print("sigkill test: \(loaded) of 20 killed runs had a checkpoint to load and resume, \(torn) were killed inside a save; \(clock.now - began)")
         #expect(loaded >= 10, "only \(loaded) of 20 runs had saved a checkpoint before the kill")
         #expect(clock.now - began < .seconds(60))
     }

@@ -6,7 +6,7 @@ import Darwin
 
 /// Saving and loading the whole training state of a network, in safetensors.
 ///
-/// A checkpoint is a safetensors file (``SafeTensors``) holding every weight under its stable name
+/// A checkpoint is a safetensors file (`SafeTensors`) holding every weight under its stable name
 /// (``Module/weightNames``), the optimizer's per-weight buffers as `<weight>.firstMoment` and
 /// `<weight>.secondMoment`, the named buffers of ``OptimizerRule``s as `<weight>.<buffer>` (listed in
 /// `rule_buffers` as `weight|buffer` pairs), and in `__metadata__`: `format` and `format_version` (2), `scalar`
@@ -15,7 +15,7 @@ import Darwin
 /// hex), `module` (the network's `String(describing:)`), `data_checksum` (FNV-1a 64 of the data
 /// buffer), and the caller's strings as `extra.<key>`. Python's `safetensors` reads it as is.
 ///
-/// Saves are atomic (``AtomicFile/write(_:toPath:)``). Loading checks the format, the checksum, the
+/// Saves are atomic (`AtomicFile.write(_:toPath:)`: temporary file, `fsync`, `rename`, `fsync` of the folder). Loading checks the format, the checksum, the
 /// module description, and every name, dtype and shape, and throws a ``CheckpointError`` saying
 /// exactly what differs. Files of the earlier custom format (`swift-modula checkpoint v1`) still load.
 ///
@@ -38,6 +38,8 @@ public enum Checkpoint {
     ///   - optimizer: the optimizer's state (``Optimizer/state``); its buffers are saved beside the weights.
     ///   - rng: random generators to restore by name (for instance the one that draws batches).
     ///   - extra: any strings of the caller's own loop (loss history, configuration), saved as `extra.<key>`.
+    ///   - module: the network the weights belong to (names, shapes and description come from it).
+    ///   - path: the file to create or replace.
     /// - Throws: ``CheckpointError/nonFinite(path:weight:)`` (and writes nothing) when a weight holds NaN
     ///   or infinity; ``CheckpointError/mismatch(path:reason:)`` for a wrong weight or buffer list;
     ///   ``CheckpointError/io(path:reason:)`` when the file cannot be written.
