@@ -161,7 +161,8 @@ public enum HelloGPT {
         let sample = try generate(gpt, weights, data, length: c.sampleLength, temperature: c.temperature, context: c.context, rng: &rng)
         env.log("sample (temperature \(c.temperature)):\n\(sample)\n")
 
-        var plot = LinePlot(title: "hello-GPT: loss", xLabel: "step", yLabel: "cross-entropy")
+        let textName = data.source.split(separator: "/").last.map(String.init) ?? data.source
+        var plot = LinePlot(title: "hello-GPT on \(textName): loss", xLabel: "step", yLabel: "cross-entropy")
         plot.add("train (batch)", y: trainLosses)
         plot.add("validation", x: validation.map { Double($0.0) }, y: validation.map(\.1), markers: true)
         try env.write(plot, "hello-gpt-loss.svg")

@@ -146,11 +146,15 @@ public enum WeightErasure {
             acc.add("raw gradient", x: rates, y: accuracy["raw"]!, markers: true)
             try env.write(acc, "weight-erasure-accuracy.svg")
             let i = accuracy["dualized"]!.firstIndex(of: best["dualized"]!)!, j = accuracy["raw"]!.firstIndex(of: best["raw"]!)!
+            // One colour scale for the three matrices, so that a fainter stamp means smaller entries, not a wider scale.
+            let matrices = [initial[hidden], finalHidden["dualized"]![i], finalHidden["raw"]![j]]
+            let largest = matrices.map { Double(Swift.max($0.max(), -$0.min())) }.max() ?? 1
+            let scale = largest > 0 && largest.isFinite ? -largest...largest : -1...1
             let grid = PlotGrid([
-                Heatmap(initial[hidden], title: "stamped, before training", colorMap: .diverging),
-                Heatmap(finalHidden["dualized"]![i], title: "after dualized training", colorMap: .diverging),
-                Heatmap(finalHidden["raw"]![j], title: "after raw gradient descent", colorMap: .diverging),
-            ], columns: 3, title: "The stamped hidden matrix (best learning rate of each method)")
+                Heatmap(matrices[0], title: "stamped, before training", colorMap: .diverging, range: scale),
+                Heatmap(matrices[1], title: "after dualized training", colorMap: .diverging, range: scale),
+                Heatmap(matrices[2], title: "after raw gradient descent", colorMap: .diverging, range: scale),
+            ], columns: 3, title: "The stamped hidden matrix (best learning rate of each method; one colour scale)")
             try env.write(grid, "weight-erasure-matrices.svg")
             var sr = LinePlot(title: "Stable rank of the hidden layer's gradient", xLabel: "width", yLabel: "stable rank",
                               xScale: .log2, yScale: .log2)

@@ -261,3 +261,19 @@ struct RuleTests {
         }
     }
 }
+
+@Suite("Roles in the tree")
+struct RoleTreeTests {
+    @Test("the tree marks each atom with its role")
+    func printed() {
+        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let lines = mlp.treeWithRoles().split(separator: "\n")
+        let marked = lines.filter { $0.contains("role=") }
+        #expect(marked.count == 3)
+        #expect(marked[0].contains("Linear(6→8)") && marked[0].hasSuffix("role=input"))
+        #expect(marked[1].hasSuffix("role=hidden") && marked[2].hasSuffix("role=output"))
+        #expect(mlp.treeWithRoles(overrides: ["0.weight": .hidden]).split(separator: "\n").first { $0.contains("role=") }!.hasSuffix("role=hidden"))
+        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+        #expect(gpt.treeWithRoles().split(separator: "\n").filter { $0.contains("role=") }.count == gpt.weightCount)
+    }
+}

@@ -49,3 +49,18 @@ extension Atom {
         return (1, weightShape.reduce(1, *))
     }
 }
+
+extension Module {
+    /// The module tree as `print(module)` shows it, each atom's line ending in its role (and the roles of
+    /// `overrides` in place of the derived ones).
+    public func treeWithRoles(overrides: [String: WeightRole] = [:]) -> String {
+        let roles = self.roles(overrides: overrides)
+        var next = 0
+        return description.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            // Atoms are the leaves that own weights: their lines name an atom type in the order of `atoms`.
+            guard next < roles.count, line.contains(atoms[next].atom.name) else { return String(line) }
+            defer { next += 1 }
+            return "\(line)  role=\(roles[next])"
+        }.joined(separator: "\n")
+    }
+}
