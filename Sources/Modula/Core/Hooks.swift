@@ -82,7 +82,7 @@ final class HookState {
     var path: [String]
     init(hooks: [Hook], path: [String]) { (self.hooks, self.path) = (hooks, path) }
 
-    nonisolated(unsafe) private static let key: pthread_key_t = {
+    private static let key: pthread_key_t = {
         var k = pthread_key_t()
         pthread_key_create(&k, nil)
         return k

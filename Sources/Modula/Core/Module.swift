@@ -142,7 +142,7 @@ extension Module {
     /// The unit-modular-norm steepest-ascent direction for `gradient` (scaled to `targetNorm`).
     ///
     /// Stops with a message unless `gradient` has one tensor of each weight's shape (in the order of
-    /// ``weightNames``). ``Optimizer/update(_:gradients:loss:inputs:)`` throws instead.
+    /// ``weightNames``). ``Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)`` throws instead.
     public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) -> [Tensor<S>] {
         requireFits(gradient, "dualize", "gradient")
         return dualize(gradient[...], targetNorm: targetNorm)

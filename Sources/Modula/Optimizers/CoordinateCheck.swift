@@ -36,9 +36,14 @@ public struct CoordinateCheck: Sendable {
     /// Runs the check.
     ///
     /// - Parameters:
+    ///   - widths: the widths to compare (at least two).
+    ///   - steps: training steps at each width (0 checks the initialization only).
+    ///   - threshold: the largest log-log slope against width that is not flagged.
     ///   - build: the network at a width (the same structure, so that layer paths agree across widths).
     ///   - prepare: initial weights and an optimizer for a network.
-    ///   - batch: a training batch (input, labels) for cross-entropy; `probe` a fixed input to measure on.
+    ///   - batch: a training batch (input, labels) for cross-entropy.
+    ///   - probe: a fixed input to measure the activations on.
+    ///   - seed: the seed of every width's initialization and batches.
     ///   - onlyAtoms: record atoms only (the default records bonds too).
     public static func run(
         widths: [Int], steps: Int, threshold: Double = 0.5, onlyAtoms: Bool = false,

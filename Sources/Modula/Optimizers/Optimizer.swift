@@ -234,7 +234,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     ///   - loss: the loss the gradients came from, checked when given.
     ///   - inputs: the input batch, checked when given.
     ///   - curvature: when a rule asks for it (``needsCurvature``), for every weight the gradient of the loss at
-    ///     labels sampled from the model over `curvatureBatchSize` examples (Sophia's Gauss–Newton–Bartlett sample).
+    ///     labels sampled from the model (Sophia's Gauss–Newton–Bartlett sample).
+    ///   - curvatureBatchSize: the number of examples (rows of logits) `curvature` was computed over.
     ///   - factors: when a rule asks for them (``needsFactors``, K-FAC), for every weight the atom's input
     ///     activations and output gradients of this step (from ``kfacFactors(module:weights:loss:)``; nil entries
     ///     for atoms without them).
@@ -523,9 +524,9 @@ public enum NonFinitePolicy: Sendable, Equatable {
 
 /// Where an optimizer step first met NaN or infinity.
 public enum NonFiniteSource: Sendable, Equatable, CustomStringConvertible {
-    /// The input batch passed to ``Optimizer/update(_:gradients:loss:inputs:)``.
+    /// The input batch passed to ``Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)``.
     case inputBatch
-    /// The loss passed to ``Optimizer/update(_:gradients:loss:inputs:)``.
+    /// The loss passed to ``Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)``.
     case loss
     /// A weight, before the step.
     case weight(String)

@@ -1,7 +1,7 @@
 /// Where an atom sits in the network, for the parametrizations that scale by it [Yang, Simon & Bernstein 2023].
 ///
 /// The input layer is the first atom on the data path (an embedding, the first Linear), the output layer the
-/// last (the head), and every other atom is hidden. ``Module/roles`` derives them from the module tree.
+/// last (the head), and every other atom is hidden. ``Module/roles(overrides:)`` derives them from the module tree.
 public enum WeightRole: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case input, hidden, output
     public var description: String { rawValue }
