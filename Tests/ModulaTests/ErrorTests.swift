@@ -73,6 +73,16 @@ struct NaNThroughBondsTests {
         try expectNaN(CausalMask(), [input(nanAt: 5)])
     }
 
+    @Test("the modular norm of weights holding NaN is NaN")
+    func normOfNaN() {
+        let mlp = MLP(input: 3, width: 4, output: 2)
+        var rng = RandomGenerator(seed: 1)
+        var w: [Tensor<Double>] = mlp.initialize(using: &rng)
+        #expect(mlp.norm(w).isFinite)
+        w[1] = Tensor(repeating: .nan, shape: w[1].shape)
+        #expect(mlp.norm(w).isNaN)
+    }
+
     @Test func bondsOfSeveralInputs() throws {
         let x = input(nanAt: 0)
         let finite = Tensor<Double>(shape: x.shape, scalars: x.scalars.map { $0.isNaN ? 1 : $0 })

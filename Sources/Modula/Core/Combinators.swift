@@ -147,7 +147,10 @@ public struct Parallel: Module {
 
 func combinedNorm<S: TensorScalar>(_ modules: [any Module], _ w: [ArraySlice<Tensor<S>>], _ scales: [Double]) -> S {
     var best = S(0)
-    for i in modules.indices where scales[i] > 0 { best = Swift.max(best, S(scales[i]) * modules[i].norm(w[i])) }
+    for i in modules.indices where scales[i] > 0 {
+        let v = S(scales[i]) * modules[i].norm(w[i])
+        best = v > best || v.isNaN ? v : best  // Swift.max would drop a NaN norm
+    }
     return best
 }
 
