@@ -222,7 +222,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         var modularCache: [Int: [Tensor<Scalar>]] = [:]
         func modular(_ group: Int, _ target: Double) -> [Tensor<Scalar>] {
             if let c = modularCache[group] { return c }
-            let d = module.dualize(fullDirections(group), targetNorm: Scalar(target))
+            let d = module.dualize(fullDirections(group)[...], targetNorm: Scalar(target))
             modularCache[group] = d
             return d
         }
