@@ -126,7 +126,7 @@ public enum WeightErasure {
             let g = try valueWithGradient(at: w) { w in
                 meanSquaredError(try net.forward([images], weights: w[...])[0], oneHot(labels, classes: data.classCount, as: Float.self))
             }.gradients
-            let d = net.dualize(g)
+            let d = try net.dualize(g)
             ranks.append((width, Double(try g[1].stableRank()), Double(try d[1].stableRank())))
             env.log("width \(width): stable rank of the raw gradient \(formatted(ranks.last!.1, digits: 2)), of the dualized gradient \(formatted(ranks.last!.2, digits: 2))")
         }

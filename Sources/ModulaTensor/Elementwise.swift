@@ -79,7 +79,7 @@ extension Tensor {
 
     /// Elementwise sum with broadcasting.
     ///
-    /// - Precondition: shapes that broadcast together (as for `-`, `*`, `/` and ``maximum(_:_:)``). Stops with a message otherwise.
+    /// - Precondition: shapes that broadcast together (as for `-`, `*`, `/` and `maximum`). Stops with a message otherwise.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         a.combined(.add, b, "add").recorded([a, b]) { g in [g.unbroadcast(to: a.shape), g.unbroadcast(to: b.shape)] }
     }

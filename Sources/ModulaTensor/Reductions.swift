@@ -126,7 +126,8 @@ extension Tensor {
         logSumExp(alongAxes: [axis], keepingDimensions: keep)
     }
 
-    /// Index of the largest element along `axis` (first one on ties).
+    /// Index of the largest element along `axis` (first one on ties; the first NaN, as in NumPy, where
+    /// there is one, so that NaN logits do not pass for a prediction of class 0).
     ///
     /// - Precondition: `axis` is in range and not empty. Stops with a message otherwise.
     public func argmax(alongAxis axis: Int) -> [Int] {
@@ -140,7 +141,10 @@ extension Tensor {
             for i in 0..<inner {
                 var best = 0
                 var bv = p[o * n * inner + i]
-                for k in 1..<n where p[(o * n + k) * inner + i] > bv { bv = p[(o * n + k) * inner + i]; best = k }
+                for k in 1..<n {
+                    let v = p[(o * n + k) * inner + i]
+                    if v > bv || (v != v && bv == bv) { bv = v; best = k }
+                }
                 result[o * inner + i] = best
             }
         }

@@ -44,6 +44,7 @@ struct NaNPropagationTests {
             #expect(x.logSoftmax().scalars.allSatisfy { $0.isNaN }, "logSoftmax with NaN at \(p)")
             #expect(crossEntropy(logits: x.reshaped([1, 11]), labels: [3]).scalar.isNaN, "crossEntropy with NaN at \(p)")
             #expect(meanSquaredError(x, Tensor<S>.zeros([11])).scalar.isNaN, "meanSquaredError with NaN at \(p)")
+            #expect(x.reshaped([1, 11]).argmax(alongAxis: 1) == [p], "argmax with NaN at \(p)")
             #expect(!x.isFinite)
         }
     }

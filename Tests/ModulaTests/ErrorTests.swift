@@ -24,19 +24,43 @@ struct ModuleContractTests {
     }
 
     @Test func dualizeWrongGradientCount() async {
+        // The requirement on slices, which the combinators call, stops with a message.
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let mlp = MLP(input: 3, width: 4, output: 2)
-            _ = mlp.dualize([Tensor<Float>.zeros([4, 3]), Tensor<Float>.zeros([4, 4])])
+            let g = [Tensor<Float>.zeros([4, 3]), Tensor<Float>.zeros([4, 4])]
+            _ = mlp.dualize(g[...], targetNorm: 1)
         }
-        expectMessage(result, "Sequential.dualize: expected 3 gradient tensors (0.weight, 2.weight, 4.weight), got 2")
+        expectMessage(result, "Sequential: expected 3 weight or gradient tensors, got 2")
     }
 
-    @Test func dualizeWrongGradientShape() async {
+    @Test func atomGivenTwoTensors() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let g = [Tensor<Float>.zeros([4, 3]), Tensor<Float>.zeros([4, 3])]
+            _ = Linear(in: 3, out: 4).dualize(g[...], targetNorm: 1)
+        }
+        expectMessage(result, "Linear(3→4).dualize: an atom takes 1 tensor, got 2")
+    }
+
+    @Test("dualize of a whole gradient list throws when the list does not fit")
+    func dualizeThrows() {
+        let mlp = MLP(input: 3, width: 4, output: 2)
+        let short: [Tensor<Float>] = [.zeros([4, 3]), .zeros([4, 4])]
+        let misshapen: [Tensor<Float>] = [.zeros([4, 3]), .zeros([4, 5]), .zeros([2, 4])]
+        #expect(throws: ModuleError(module: "Sequential", problem: "dualize: expected 3 gradient tensors (0.weight, 2.weight, 4.weight), got 2")) {
+            try mlp.dualize(short)
+        }
+        #expect(throws: ModuleError(module: "Sequential", problem: "dualize: the gradient of 2.weight has shape [4, 5], expected [4, 4]")) {
+            try mlp.dualize(misshapen)
+        }
+    }
+
+    @Test func normWrongShape() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let mlp = MLP(input: 3, width: 4, output: 2)
-            _ = mlp.dualize([Tensor<Float>.zeros([4, 3]), Tensor<Float>.zeros([4, 5]), Tensor<Float>.zeros([2, 4])])
+            let w: [Tensor<Float>] = [.zeros([4, 3]), .zeros([4, 5]), .zeros([2, 4])]  // an Array, not a slice literal
+            _ = mlp.norm(w)
         }
-        expectMessage(result, "Sequential.dualize: the gradient of 2.weight has shape [4, 5], expected [4, 4]")
+        expectMessage(result, "Sequential.norm: the weight of 2.weight has shape [4, 5], expected [4, 4]")
     }
 }
 
@@ -71,6 +95,16 @@ struct NaNThroughBondsTests {
         try expectNaN(SplitIntoHeads(heads: 2), [input(nanAt: 31, shape: [2, 4, 4])])
         // Below or on the diagonal the NaN is kept (entry [0, 0, 1, 1]); above it is masked out by design.
         try expectNaN(CausalMask(), [input(nanAt: 5)])
+    }
+
+    @Test("the modular norm of weights holding NaN is NaN")
+    func normOfNaN() {
+        let mlp = MLP(input: 3, width: 4, output: 2)
+        var rng = RandomGenerator(seed: 1)
+        var w: [Tensor<Double>] = mlp.initialize(using: &rng)
+        #expect(mlp.norm(w).isFinite)
+        w[1] = Tensor(repeating: .nan, shape: w[1].shape)
+        #expect(mlp.norm(w).isNaN)
     }
 
     @Test func bondsOfSeveralInputs() throws {

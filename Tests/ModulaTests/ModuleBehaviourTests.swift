@@ -188,7 +188,7 @@ struct ExtensionTests {
         let w: [Tensor<Double>] = net.initialize(using: &rng)
         #expect(w[1] == Tensor.ones([6]))
         let g = randomLike(net.weightShapes, &rng)
-        let d = net.dualize(g, targetNorm: 0.5)
+        let d = try net.dualize(g, targetNorm: 0.5)
         #expect(relativeError(net.norm(d), 0.5) < 1e-9)
         #expect(d[1].scalars.allSatisfy { Swift.abs(Swift.abs($0) - 0.5 / 3) < 1e-12 })
         #expect("\(net)".contains("scale: Scale(6)"))

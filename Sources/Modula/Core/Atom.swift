@@ -58,20 +58,29 @@ extension Atom {
         return [w]
     }
     public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] {
-        [project(weights[weights.startIndex])]
+        requireOne(weights, "project")
+        return [project(weights[weights.startIndex])]
     }
     public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S {
-        norm(weights[weights.startIndex])
+        requireOne(weights, "norm")
+        return norm(weights[weights.startIndex])
     }
     public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S {
-        dualNorm(gradient[gradient.startIndex])
+        requireOne(gradient, "dualNorm")
+        return dualNorm(gradient[gradient.startIndex])
     }
     public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
+        requireOne(gradient, "dualize")
         let g = gradient[gradient.startIndex]
         if mass == 0 || targetNorm == 0 { return [Tensor.zeros(g.shape)] }
         var d = dualize(g)
         d.scaleInPlace(by: targetNorm)
         return [d]
+    }
+
+    /// Stops with a message unless `list` holds exactly one tensor (an atom's weight or its gradient).
+    func requireOne<S: TensorScalar>(_ list: ArraySlice<Tensor<S>>, _ call: String) {
+        require(list.count == 1, "\(name).\(call): an atom takes 1 tensor, got \(list.count)")
     }
 
     /// Throws unless the last axis of `x` has extent `n`.

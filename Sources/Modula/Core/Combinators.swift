@@ -9,7 +9,9 @@ func labelled(_ modules: [any Module]) -> [(label: String, module: any Module)] 
 
 /// Splits a flat weight list into consecutive pieces of the given lengths.
 @inlinable
-func split<T>(_ list: ArraySlice<T>, _ counts: [Int]) -> [ArraySlice<T>] {
+func split<T>(_ list: ArraySlice<T>, _ counts: [Int], _ owner: @autoclosure () -> String) -> [ArraySlice<T>] {
+    require(list.count == counts.reduce(0, +),
+            "\(owner()): expected \(counts.reduce(0, +)) weight or gradient tensors, got \(list.count)")
     var start = list.startIndex
     return counts.map { n in
         defer { start += n }
@@ -66,7 +68,7 @@ public struct Sequential: Module {
 
     public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
         var x = inputs
-        for ((label, m), w) in zip(children, split(weights, counts)) {
+        for ((label, m), w) in zip(children, split(weights, counts, name)) {
             x = try within(label) { try m.forward(x, weights: w) }
         }
         return x
@@ -77,16 +79,16 @@ public struct Sequential: Module {
         return out
     }
     public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] {
-        zip(modules, split(weights, counts)).flatMap { $0.project($1) }
+        zip(modules, split(weights, counts, name)).flatMap { $0.project($1) }
     }
     public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S {
-        combinedNorm(modules, split(weights, counts), scales)
+        combinedNorm(modules, split(weights, counts, name), scales)
     }
     public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S {
-        combinedDualNorm(modules, split(gradient, counts), scales)
+        combinedDualNorm(modules, split(gradient, counts, name), scales)
     }
     public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
-        combinedDualize(modules, split(gradient, counts), scales, targetNorm)
+        combinedDualize(modules, split(gradient, counts, name), scales, targetNorm)
     }
 }
 
@@ -118,7 +120,7 @@ public struct Parallel: Module {
 
     public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
         var out: [Tensor<S>] = []
-        for ((label, m), w) in zip(children, split(weights, counts)) {
+        for ((label, m), w) in zip(children, split(weights, counts, name)) {
             out += try within(label) { try m.forward(inputs, weights: w) }
         }
         return out
@@ -129,16 +131,16 @@ public struct Parallel: Module {
         return out
     }
     public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] {
-        zip(modules, split(weights, counts)).flatMap { $0.project($1) }
+        zip(modules, split(weights, counts, name)).flatMap { $0.project($1) }
     }
     public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S {
-        combinedNorm(modules, split(weights, counts), scales)
+        combinedNorm(modules, split(weights, counts, name), scales)
     }
     public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S {
-        combinedDualNorm(modules, split(gradient, counts), scales)
+        combinedDualNorm(modules, split(gradient, counts, name), scales)
     }
     public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
-        combinedDualize(modules, split(gradient, counts), scales, targetNorm)
+        combinedDualize(modules, split(gradient, counts, name), scales, targetNorm)
     }
 }
 
@@ -147,7 +149,10 @@ public struct Parallel: Module {
 
 func combinedNorm<S: TensorScalar>(_ modules: [any Module], _ w: [ArraySlice<Tensor<S>>], _ scales: [Double]) -> S {
     var best = S(0)
-    for i in modules.indices where scales[i] > 0 { best = Swift.max(best, S(scales[i]) * modules[i].norm(w[i])) }
+    for i in modules.indices where scales[i] > 0 {
+        let v = S(scales[i]) * modules[i].norm(w[i])
+        best = v > best || v.isNaN ? v : best  // Swift.max would drop a NaN norm
+    }
     return best
 }
 
@@ -195,7 +200,7 @@ public struct Sum: Module {
         // Add after the tuple, with the constant of each `Scaled` branch (a residual's 1 − α and α)
         // folded into one weighted sum: one pass instead of a scaling pass per branch and the sum.
         var terms: [Tensor<S>] = [], factors: [S] = []
-        for ((label, m), w) in zip(branches.children, split(weights, branches.counts)) {
+        for ((label, m), w) in zip(branches.children, split(weights, branches.counts, name)) {
             if let scaled = m as? Scaled {
                 let out = try within(label) { try scaled.module.forward(inputs, weights: w) }
                 guard out.count == 1 else { return try within(label) { try Mul(scaled.factor).apply(out) } }  // its error

@@ -141,10 +141,17 @@ extension Module {
     }
     /// The unit-modular-norm steepest-ascent direction for `gradient` (scaled to `targetNorm`).
     ///
-    /// Stops with a message unless `gradient` has one tensor of each weight's shape (in the order of
-    /// ``weightNames``). ``Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)`` throws instead.
-    public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) -> [Tensor<S>] {
-        requireFits(gradient, "dualize", "gradient")
+    /// - Throws: ``ModuleError`` naming the module and the weights unless `gradient` has one tensor of
+    ///   each weight's shape, in the order of ``weightNames``. (The requirement on an `ArraySlice`,
+    ///   which the combinators call, stops with a message instead.)
+    public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) throws -> [Tensor<S>] {
+        let shapes = weightShapes
+        guard gradient.count == shapes.count else {
+            throw ModuleError(module: name, problem: "dualize: expected \(shapes.count) gradient tensors (\(weightNames.joined(separator: ", "))), got \(gradient.count)")
+        }
+        if let i = shapes.indices.first(where: { gradient[$0].shape != shapes[$0] }) {
+            throw ModuleError(module: name, problem: "dualize: the gradient of \(weightNames[i]) has shape \(gradient[i].shape), expected \(shapes[i])")
+        }
         return dualize(gradient[...], targetNorm: targetNorm)
     }
 
@@ -240,7 +247,7 @@ extension Module {
     /// of its share (so it reflects exactly what ``Module/dualize(_:targetNorm:)`` does).
     public func atomTargets(targetNorm: Double = 1, using rng: inout RandomGenerator) -> [(name: String, target: Double)] {
         let g = weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
-        let d = dualize(g, targetNorm: targetNorm)
+        let d = dualize(g[...], targetNorm: targetNorm)
         return zip(atoms, d).map { ($0.name, $0.atom.norm($1)) }
     }
 }

@@ -226,7 +226,9 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     /// and where it appeared (the input batch, the loss, or the first weight, gradient or update), or,
     /// with ``nonFiniteSteps`` set to ``NonFinitePolicy/skip``, skips the step: weights and state stay
     /// as they were and ``skippedSteps`` counts it. Passing the batch as `inputs` lets the error blame
-    /// bad data rather than the gradient it poisoned.
+    /// bad data rather than the gradient it poisoned. The weights never change in a refused step; when
+    /// it is the update that is not finite and training stops, the momentum buffers have already taken
+    /// in this step's gradient (only ``NonFinitePolicy/skip`` keeps a copy to restore them).
     ///
     /// - Parameters:
     ///   - weights: the module's weights, updated in place.
@@ -320,7 +322,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         var modularCache: [Int: [Tensor<Scalar>]] = [:]
         func modular(_ group: Int, _ target: Double) -> [Tensor<Scalar>] {
             if let c = modularCache[group] { return c }
-            let d = module.dualize(fullDirections(group), targetNorm: Scalar(target))
+            let d = module.dualize(fullDirections(group)[...], targetNorm: Scalar(target))
             modularCache[group] = d
             return d
         }
@@ -345,7 +347,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                 r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: c)
                 return weights[i] - moved
             }
-            let u = module.dualize(d, targetNorm: 1)
+            let u = module.dualize(d[...], targetNorm: 1)  // the shapes are the weights'
             ruleDirections[group] = u
             return u
         }
