@@ -6,8 +6,8 @@ import ModulaData
 /// put as the network widens (or deepens)? [Gupta et al. 2026, arXiv 2602.20937; Large et al. 2024]
 ///
 /// Each point of the grid (model, optimizer, parametrization, width, depth, log₂ learning rate, seed) trains for a
-/// fixed number of steps and records the loss on a fixed evaluation set and, for the last step, the spectral size of
-/// each role's update against √(fan_out/fan_in). Points are appended to `points.jsonl` and `points.csv` in the output
+/// fixed number of steps and records the loss on a fixed evaluation set and the spectral size of each role's change
+/// over training, ‖W_T − W₀‖₂, against √(fan_out/fan_in). Points are appended to `points.jsonl` and `points.csv` in the output
 /// folder as they finish, and a re-run skips the points already there, so an interrupted study resumes. When the best
 /// rate of some size sits on the edge of the grid, the grid is extended by one step on that side (up to
 /// `maxExtensions` times) and the new points are run.
@@ -47,7 +47,8 @@ public enum TransferStudy {
         public var width: Int, depth: Int, log2LearningRate: Int, seed: Int, steps: Int, batch: Int
         /// The evaluation loss after training; nil when training diverged (a non-finite or exploding loss).
         public var loss: Double?
-        /// Mean ‖ΔW‖₂ ÷ √(fan_out/fan_in) of the last step, per role.
+        /// Mean ‖W_T − W₀‖₂ ÷ √(fan_out/fan_in) over the weights of each role: the change over training against the
+        /// spectral condition.
         public var spectralInput: Double?, spectralHidden: Double?, spectralOutput: Double?
         public var seconds: Double
 

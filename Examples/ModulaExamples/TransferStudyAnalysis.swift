@@ -11,7 +11,7 @@ extension TransferStudy {
         public var losses: [[Double?]]
         /// The largest minus the smallest loss over seeds (0 with one seed).
         public var spreads: [[Double]]
-        /// Mean spectral ratio ‖ΔW‖₂/√(fan_out/fan_in) of the last step, per role, at [size][rate].
+        /// Mean spectral ratio ‖W_T − W₀‖₂/√(fan_out/fan_in) per role, at [size][rate].
         public var spectral: [[[WeightRole: Double]]]
         /// How many times the grid was extended at an edge.
         public var extensions = 0
@@ -154,8 +154,9 @@ extension TransferStudy {
         return curves.map { result($0, c) }
     }
 
+    /// Numbers with `digits` significant digits, comma-separated (nan for missing).
     static func list(_ values: [Double?], digits: Int = 4) -> String {
-        values.map { $0.map { formatted($0, digits: digits) } ?? "nan" }.joined(separator: ",")
+        values.map { v in v.map { String(format: "%.\(digits)g", $0) } ?? "nan" }.joined(separator: ",")
     }
 
     static func result(_ curve: Curve, _ c: Configuration) -> ExampleResult {
@@ -178,7 +179,7 @@ extension TransferStudy {
 
     /// The Markdown table and the figures.
     static func report(_ curves: [Curve], _ c: Configuration, _ env: ExampleEnvironment) throws {
-        var table = ["| optimizer | parametrization | sweep | sizes | best log₂ lr | shift | at edge | wider better (optimum / all lr) | best loss | seed spread at optimum | ‖ΔW‖₂ ÷ √(fan_out/fan_in) at optimum: input / hidden / output |",
+        var table = ["| optimizer | parametrization | sweep | sizes | best log₂ lr | shift | at edge | wider better (optimum / all lr) | best loss | seed spread at optimum | ‖W_T − W₀‖₂ ÷ √(fan_out/fan_in) at optimum: input / hidden / output |",
                      "|---|---|---|---|---|---|---|---|---|---|---|"]
         for cv in curves {
             let best = cv.bestLog2Rates.map { $0.map(String.init) ?? "—" }.joined(separator: ", ")

@@ -72,7 +72,7 @@ extension TransferStudy {
         func loss(_ w: [Tensor<Float>], _ x: Tensor<Float>, _ y: [Int]) throws -> Tensor<Float> {
             crossEntropy(logits: try module(x, w), labels: y)
         }
-        var before = weights
+        let initial = weights
         for step in 0..<c.steps {
             let (x, y) = task.batch(&rng)
             var factors: [LayerFactors<Float>?]? = nil
@@ -88,7 +88,6 @@ extension TransferStudy {
                 point.seconds = now() - start
                 return point
             }
-            if step == c.steps - 1 { before = weights }
             if opt.needsCurvature {
                 let (sample, b) = try sophiaCurvatureGradients(module: module, weights: weights, input: x, using: &curvatureRNG)
                 try opt.update(&weights, gradients: grads, curvature: sample, curvatureBatchSize: b)
@@ -102,7 +101,9 @@ extension TransferStudy {
         point.seconds = now() - start
         guard final.isFinite, weights.allSatisfy(\.isFinite) else { return point }
         point.loss = final
-        let sizes = try module.updateSizes(from: before, to: weights, roles: opt.roles)
+        // The whole change of each weight over training, against the spectral condition (a last step alone would
+        // mostly measure the decayed learning rate).
+        let sizes = try module.updateSizes(from: initial, to: weights, roles: opt.roles)
         func mean(_ role: WeightRole) -> Double? {
             let r = sizes.filter { $0.role == role && $0.spectralTarget > 0 }.map(\.spectralRatio)
             return r.isEmpty ? nil : r.reduce(0, +) / Double(r.count)
