@@ -215,10 +215,12 @@ let filters = Array(CommandLine.arguments.dropFirst())
 let start = now()
 // Environment first, so that figures from different machines or settings are not compared by mistake.
 let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "unset"
+print("# \(blasConfiguration)")
 print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(blasThreads()), OPENBLAS_CORETYPE: \(coreType)")
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
+if selected("denormal", filters) { benchDenormals() }  // Denormals.swift
 if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 benchSteps(filters)  // Steps.swift: whole training steps (step/…)
 print("# total \(fmt(now() - start, 1)) s")
