@@ -11,6 +11,8 @@
 // - elementwise/<op>, reduce/sum: the kernels with one and with two threads for tensor work (large maps
 //   are split in halves) against a single-threaded `memcpy` moving the same number of bytes (bytes read +
 //   bytes written, counted the same way for both).
+// - blas/sgemm (Cores.swift): `cblas_sgemm` 1024³ with the OpenBLAS core in use; denormal/… (Denormals.swift):
+//   denormal operands, flushed and kept.
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
 //   `valueWithGradient`, and the fraction of that time spent in the same GEMMs called directly.
 //
@@ -220,6 +222,7 @@ print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(blasTh
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
+if selected("blas/sgemm", filters) { benchSgemmCore() }  // Cores.swift
 if selected("denormal", filters) { benchDenormals() }  // Denormals.swift
 if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 benchSteps(filters)  // Steps.swift: whole training steps (step/…)
