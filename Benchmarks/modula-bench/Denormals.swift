@@ -21,11 +21,18 @@ func withDenormals(flushed: Bool, _ body: @escaping () -> Void) -> () -> Void {
     }
 }
 
-func benchDenormals() {
+func benchDenormals(_ filters: [String]) {
+    let sgemmSelected = selected("denormal/sgemm", filters), stepSelected = selected("denormal/step", filters)
+    if !sgemmSelected && !stepSelected { return }
     let initial = blasThreads()
     setBLASThreads(1)
     defer { setBLASThreads(initial) }
 
+    if sgemmSelected { benchDenormalGEMM() }
+    if stepSelected { benchDenormalStep() }
+}
+
+func benchDenormalGEMM() {
     let n = 512
     let a = Buffer(n * n, seed: 11), tiny = Buffer(n * n, seed: 11), b = Buffer(n * n, seed: 12), c = Buffer(n * n)
     // Made with flushing off (under flush-to-zero they would be 0): |a| < 2⁻¹²⁸, every entry denormal.
@@ -41,6 +48,9 @@ func benchDenormals() {
         ("keep_gflops", fmt(flops / t[2] / 1e9, 1)), ("keep_ratio", fmt(t[2] / t[1])), ("threads", "1"),
     ])
 
+}
+
+func benchDenormalStep() {
     let batch = 128, sizes = [784, 256, 256, 10]
     var rng = RandomGenerator(seed: 13)
     var x = Tensor<Float>(repeating: 0, shape: [batch, sizes[0]])

@@ -223,7 +223,7 @@ if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
 if selected("blas/sgemm", filters) { benchSgemmCore() }  // Cores.swift
-if selected("denormal", filters) { benchDenormals() }  // Denormals.swift
+benchDenormals(filters)  // Denormals.swift
 if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 benchSteps(filters)  // Steps.swift: whole training steps (step/…)
 print("# total \(fmt(now() - start, 1)) s")
