@@ -46,6 +46,7 @@ public struct BLASConfiguration: Sendable, CustomStringConvertible {
     /// threads created by other code keep the flags of the thread that created them.
     public let flushesDenormals: Bool
 
+    /// One line: the core and why, the thread count, and whether denormals are flushed.
     public var description: String {
         "OpenBLAS core \(core) (\(reason)), \(threads) thread\(threads == 1 ? "" : "s"), denormals "
             + (flushesDenormals ? "flushed" : "kept")
