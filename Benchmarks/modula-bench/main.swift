@@ -11,6 +11,8 @@
 // - elementwise/<op>, reduce/sum: the kernels with one and with two threads for tensor work (large maps
 //   are split in halves) against a single-threaded `memcpy` moving the same number of bytes (bytes read +
 //   bytes written, counted the same way for both).
+// - blas/sgemm (Cores.swift): `cblas_sgemm` 1024³ with the OpenBLAS core in use; denormal/… (Denormals.swift):
+//   denormal operands, flushed and kept.
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
 //   `valueWithGradient`, and the fraction of that time spent in the same GEMMs called directly.
 //
@@ -215,10 +217,13 @@ let filters = Array(CommandLine.arguments.dropFirst())
 let start = now()
 // Environment first, so that figures from different machines or settings are not compared by mistake.
 let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "unset"
+print("# \(blasConfiguration)")
 print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(blasThreads()), OPENBLAS_CORETYPE: \(coreType)")
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
+if selected("blas/sgemm", filters) { benchSgemmCore() }  // Cores.swift
+benchDenormals(filters)  // Denormals.swift
 if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 benchSteps(filters)  // Steps.swift: whole training steps (step/…)
 print("# total \(fmt(now() - start, 1)) s")

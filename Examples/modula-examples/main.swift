@@ -367,6 +367,7 @@ struct ModulaExamplesCommand: ParsableCommand {
         commandName: "modula-examples",
         abstract: "The classic examples of training under the modular norm.",
         discussion: "Each run ends with one machine-readable line: result <example> key=value …",
+        version: "swift-modula (unreleased); \(blasConfiguration)",
         subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self, WeightErasureCommand.self, LRTransferCommand.self, CoordCheckCommand.self])
 }
 

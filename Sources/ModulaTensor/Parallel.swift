@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -197,6 +198,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func work(_ index: Int) -> Never {
+        modula_apply_denormal_policy()  // whatever the creating thread had (see `blasConfiguration`)
         pthread_mutex_lock(mutex)
         while true {
             if index < ThreadPolicy.threads - 1, let (g, i) = queue.popLast() {

@@ -338,8 +338,14 @@ struct OrthogonalizerTests {
             // only a few significant bits per entry, hence the looser tolerance.
             let reference = method.orthogonalize(gf)
             for scale: Float in [1e-30, Float.leastNormalMagnitude / 100, 1e30] {
+                let tiny = scale < Float.leastNormalMagnitude
+                if tiny && blasConfiguration.flushesDenormals {
+                    // Flushed (the default): a subnormal matrix reads as zero, and so is its orthogonalization.
+                    #expect(method.orthogonalize(gf * scale) == .zeros(gf.shape), "\(method.name) ×\(scale)")
+                    continue
+                }
                 let d = (method.orthogonalize(gf * scale) - reference).frobeniusNormValue / reference.frobeniusNormValue
-                #expect(d < (scale < Float.leastNormalMagnitude ? 1e-3 : 1e-5), "\(method.name) ×\(scale): \(d)")
+                #expect(d < (tiny ? 1e-3 : 1e-5), "\(method.name) ×\(scale): \(d)")
             }
             let referenceDouble = method.orthogonalize(g)
             for scale in [1e-300, 1e300] {

@@ -8,6 +8,8 @@
 #ifndef MODULA_CKERNELS_H
 #define MODULA_CKERNELS_H
 
+#include "modula_runtime.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
