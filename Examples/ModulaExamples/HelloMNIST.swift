@@ -63,6 +63,7 @@ public enum HelloMNIST {
         result.add("train_loss", losses.suffix(50).reduce(0, +) / Double(Swift.min(50, losses.count)))
         result.add("images_per_second", Double(c.steps * c.batch) / trainingSeconds, digits: 0)
         result.add("seconds", trainingSeconds, digits: 2)
+        result.add("ranks", "1")
         return result
     }
 }

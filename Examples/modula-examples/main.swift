@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModulaMPI
 import Modula
 import ModulaExamples
 
@@ -52,6 +53,8 @@ struct HelloMNISTCommand: ParsableCommand {
     @Flag(help: "Decay the learning rate linearly to zero instead of keeping it constant.") var decay = false
     @Option(help: "A folder with MNIST-format IDX files (train-images-idx3-ubyte[.gz], …) instead of Fashion-MNIST.")
     var data: String?
+    @Flag(help: "Train data-parallel over the ranks of mpirun (Open MPI), dualizing atoms on different ranks.")
+    var distributed = false
 
     func run() throws {
         var c = common.quick ? HelloMNIST.Configuration.quick : .init()
@@ -62,6 +65,15 @@ struct HelloMNISTCommand: ParsableCommand {
         if let learningRate { c.learningRate = learningRate }
         if decay { c.decay = true }
         c.dataDirectory = data
+        if distributed {
+            let world = try MPI.initialize()
+            do {
+                let env = world.isRoot ? common.environment() : ExampleEnvironment(figures: nil, showProgress: false, log: { _ in })
+                if let result = try HelloMNIST.runDistributed(c, world: world, environment: env) { finish(result) }
+                try MPI.finalize()
+            } catch { world.abort("hello-mnist: \(error)") }
+            return
+        }
         finish(try HelloMNIST.run(c, environment: common.environment()))
     }
 }
