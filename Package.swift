@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "ModulaTensor", targets: ["ModulaTensor"]),
         .library(name: "Modula", targets: ["Modula"]),
         .library(name: "ModulaData", targets: ["ModulaData"]),
+        // Open MPI is loaded at run time (dlopen): building needs no MPI.
+        .library(name: "ModulaMPI", targets: ["ModulaMPI"]),
         .executable(name: "modula-examples", targets: ["modula-examples"]),
         .executable(name: "modula-bench", targets: ["modula-bench"]),
     ],
@@ -31,11 +33,12 @@ let package = Package(
         .target(name: "ModulaTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
         .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
-        .target(name: "ModulaExamples", dependencies: ["Modula", "ModulaData"], path: "Examples/ModulaExamples"),
+        .target(name: "ModulaMPI", dependencies: ["Modula", "ModulaTensor"]),
+        .target(name: "ModulaExamples", dependencies: ["Modula", "ModulaData", "ModulaMPI"], path: "Examples/ModulaExamples"),
         .executableTarget(
             name: "modula-examples",
             dependencies: [
-                "ModulaExamples", "Modula", "ModulaData",
+                "ModulaExamples", "Modula", "ModulaData", "ModulaMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/modula-examples"
@@ -49,5 +52,8 @@ let package = Package(
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
         .testTarget(name: "ExamplesTests", dependencies: ["ModulaExamples"]),
         .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData"]),
+        .testTarget(name: "ModulaMPITests", dependencies: ["ModulaMPI", "Modula"]),
+        // Checks run under mpirun by scripts/test-mpi (Swift Testing does not run under mpirun).
+        .executableTarget(name: "modula-mpi-checks", dependencies: ["ModulaMPI", "Modula", "ModulaTensor"], path: "Tests/MPIChecks"),
     ]
 )

@@ -94,6 +94,7 @@ public enum HelloMNIST {
         result.add("seconds", trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
+        result.add("ranks", "1")
         return result
     }
 }

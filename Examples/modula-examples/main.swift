@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModulaMPI
 import Modula
 import ModulaExamples
 
@@ -116,6 +117,8 @@ struct HelloMNISTCommand: ParsableCommand {
     @Option(help: "A folder with MNIST-format IDX files (train-images-idx3-ubyte[.gz], …) instead of Fashion-MNIST.")
     var data: String?
     @Flag(help: skipHelp) var skipNonfiniteSteps = false
+    @Flag(help: "Train data-parallel over the ranks of mpirun (Open MPI), dualizing atoms on different ranks.")
+    var distributed = false
 
     var configuration: HelloMNIST.Configuration {
         var c = common.quick ? HelloMNIST.Configuration.quick : .init()
@@ -131,7 +134,19 @@ struct HelloMNISTCommand: ParsableCommand {
         return c
     }
     func validate() throws { try checked { try configuration.validate() } }
-    func run() throws { finish(try HelloMNIST.run(configuration, environment: common.environment())) }
+    func run() throws {
+        let c = configuration
+        if distributed {
+            let world = try MPI.initialize()
+            do {
+                let env = world.isRoot ? common.environment() : ExampleEnvironment(figures: nil, showProgress: false, log: { _ in })
+                if let result = try HelloMNIST.runDistributed(c, world: world, environment: env) { finish(result) }
+                try MPI.finalize()
+            } catch { world.abort("hello-mnist: \(error)") }
+            return
+        }
+        finish(try HelloMNIST.run(c, environment: common.environment()))
+    }
 }
 
 struct HelloGPTCommand: ParsableCommand {

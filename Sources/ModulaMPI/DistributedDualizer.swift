@@ -1,0 +1,121 @@
+import Modula
+import ModulaTensor
+
+/// `Module.dualize` divided among ranks: each atom's duality map (an orthogonalization for the spectral norms)
+/// runs on one rank, and an allgather gives every rank the whole update.
+///
+/// Distributed Muon implementations divide the work the same way: the orthogonalizations are independent per
+/// matrix. The modular split of the target is unchanged: each atom gets the target t·(μ_atom/μ)/Π(downstream
+/// sensitivities) that ``Modula/Module/dualize(_:targetNorm:)`` gives it, so the result equals the local dualize
+/// up to the rounding of that target. Atoms are assigned by longest-processing-time-first over their estimated
+/// cost (``orthogonalizationCost(shape:)``), which every rank computes identically.
+public struct DistributedDualizer: Sendable {
+    /// The network whose gradients are dualized.
+    public let module: any Module
+    /// The ranks that share the work.
+    public let communicator: Communicator
+    /// For each weight (in the module's weight order), the rank that dualizes it.
+    public let assignment: [Int]
+    /// Each atom's dualize target when the whole network is dualized to target norm 1.
+    public let unitTargets: [Double]
+
+    /// Plans the division of `module`'s atoms among `communicator`'s ranks.
+    ///
+    /// Finds each atom's target exactly by dualizing one Gaussian gradient in `Double` and dividing each
+    /// atom's share by its own unit duality map (the atoms' maps are homogeneous in the target); this costs
+    /// one local dualize in `Double`, once.
+    public init(module: any Module, communicator: Communicator) throws {
+        let atoms = module.atoms
+        guard atoms.count == module.weightCount else {
+            throw MPIError.invalidArgument(
+                "DistributedDualizer", "\(module.name) has \(module.weightCount) weights but \(atoms.count) atoms; "
+                    + "every weight must belong to an atom")
+        }
+        self.module = module
+        self.communicator = communicator
+        assignment = Self.balancedAssignment(costs: module.weightShapes.map(Self.orthogonalizationCost), ranks: communicator.size)
+        unitTargets = Self.unitTargets(of: module)
+    }
+
+    /// The targets each atom receives at unit target norm, found as described in ``init(module:communicator:)``.
+    public static func unitTargets(of module: any Module) -> [Double] {
+        var rng = RandomGenerator(seed: 0x6d6f64756c61)
+        let g = module.weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
+        let shares = module.dualize(g[...], targetNorm: 1)  // g has the weights' shapes
+        return zip(module.atoms, zip(g, shares)).map { item, pair in
+            let unit: Tensor<Double> = item.atom.dualize(pair.0)
+            let norm2 = unit.dotValue(unit)
+            return norm2 > 0 ? pair.1.dotValue(unit) / norm2 : 0
+        }
+    }
+
+    /// The multiply-adds of one Newton–Schulz step on a weight of this shape: 3k²L + k³ for an m×n matrix with
+    /// k = min(m, n), L = max(m, n) (the Gram matrix, its square, and the product back); a weight of another rank
+    /// is taken as a matrix of its first axis by the rest, and vectors cost their length.
+    public static func orthogonalizationCost(shape: [Int]) -> Double {
+        guard shape.count >= 2 else { return Double(shape.reduce(1, *)) }
+        let m = Double(shape[0]), n = Double(shape.dropFirst().reduce(1, *))
+        let k = Swift.min(m, n), l = Swift.max(m, n)
+        return 3 * k * k * l + k * k * k
+    }
+
+    /// A rank for each cost: the largest first, each to the least loaded rank so far (ties to the lowest rank).
+    public static func balancedAssignment(costs: [Double], ranks: Int) -> [Int] {
+        precondition(ranks > 0, "DistributedDualizer.balancedAssignment: ranks must be positive, got \(ranks)")
+        var load = [Double](repeating: 0, count: ranks)
+        var out = [Int](repeating: 0, count: costs.count)
+        for i in costs.indices.sorted(by: { costs[$0] != costs[$1] ? costs[$0] > costs[$1] : $0 < $1 }) {
+            let r = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+            out[i] = r
+            load[r] += costs[i]
+        }
+        return out
+    }
+
+    /// The weights this rank dualizes.
+    public var localWeights: [Int] { assignment.indices.filter { assignment[$0] == communicator.rank } }
+
+    /// The fraction of the estimated dualize cost this rank carries.
+    public var localShare: Double {
+        let costs = module.weightShapes.map(Self.orthogonalizationCost)
+        let total = costs.reduce(0, +)
+        return total > 0 ? localWeights.reduce(0) { $0 + costs[$1] } / total : 0
+    }
+
+    /// The steepest-ascent direction of modular norm `targetNorm` for `gradient`, as ``Modula/Module/dualize(_:targetNorm:)``
+    /// gives it, computed in parts on all ranks; every rank must call it with the same gradient.
+    public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) throws -> [Tensor<S>] {
+        try module.checkWeights(gradient)
+        let atoms = module.atoms
+        let ranks = communicator.size
+        // Each rank's piece of the gathered buffer holds its weights in weight order.
+        var counts = [Int](repeating: 0, count: ranks)
+        for (i, r) in assignment.enumerated() { counts[r] += gradient[i].count }
+        var offsets = [Int](repeating: 0, count: ranks)
+        for r in 1..<Swift.max(ranks, 1) { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var buffer = [S](repeating: 0, count: counts.reduce(0, +))
+        let mine = localWeights
+        func share(_ j: Int) -> Tensor<S> {
+            let i = mine[j]
+            return atoms[i].atom.dualize(gradient[i...i], targetNorm: targetNorm * S(unitTargets[i]))[0]
+        }
+        // As the local dualize does: small maps in parallel, large ones one after another, each threading its
+        // own products.
+        let local = mine.contains { gradient[$0].count > 1 << 19 }
+            ? mine.indices.map(share) : parallelMap(mine.count, share)
+        buffer.withUnsafeMutableBufferPointer { b in
+            var at = offsets[communicator.rank]
+            for d in local {
+                d.withUnsafeBufferPointer { (b.baseAddress! + at).update(from: $0.baseAddress!, count: d.count) }
+                at += d.count
+            }
+        }
+        try buffer.withUnsafeMutableBufferPointer { try communicator.allgather(inPlace: $0, counts: counts) }
+        var next = offsets
+        return gradient.indices.map { i in
+            let r = assignment[i], n = gradient[i].count
+            defer { next[r] += n }
+            return Tensor(shape: gradient[i].shape, scalars: Array(buffer[next[r]..<(next[r] + n)]))
+        }
+    }
+}
