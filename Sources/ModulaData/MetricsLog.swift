@@ -1,3 +1,5 @@
+import ModulaTensor
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -114,26 +116,7 @@ public final class MetricsLog {
     }
 
     /// A JSON string literal.
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func json(_ s: String) -> String { jsonStringLiteral(s) }
 
     /// `mkdir -p`: creates `path` and its missing parents.
     static func createDirectories(_ path: String) throws(DataError) {

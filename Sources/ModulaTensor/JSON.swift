@@ -224,3 +224,6 @@ enum JSON: Equatable, Sendable {
         }
     }
 }
+
+/// `s` as a JSON string literal, for the package's other JSON writers (the metrics log).
+package func jsonStringLiteral(_ s: String) -> String { JSON.quote(s) }
