@@ -138,7 +138,7 @@ public enum HelloGPT {
             let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
             let t0 = now()
             let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch) }
-            let before = weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
+            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
             try optimizer.update(&weights, gradients: grads, loss: value)
             let seconds = now() - t0
             trainingSeconds += seconds

@@ -68,7 +68,7 @@ public enum HelloMNIST {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([images], weights: w[...])[0], targets)
             }
-            let before = weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
+            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
             try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [images])
             let seconds = now() - t0
             trainingSeconds += seconds

@@ -64,7 +64,7 @@ public enum HelloWorld {
             let (loss, grads) = try valueWithGradient(at: weights) { w in
                 meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
             }
-            let before = weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
+            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
             try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [x])
             losses.append(Double(loss.scalar))
             try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,

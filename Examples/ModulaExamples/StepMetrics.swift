@@ -19,11 +19,14 @@ final class StepMetrics {
     }
 
     /// Records one step: `loss`, the learning rates taken before it, the Frobenius norm of each group's step
-    /// (`update_norm/<group>`, from the weights `before` and `after`), and `extra`.
+    /// (`update_norm/<group>`, from the weights `before` and `after`), and `extra`. Callers keep `before` only
+    /// while logging: holding the old weights makes the optimizer's in-place update copy every weight.
     func record(step: Int, loss: Double, learningRates: [(String, Double)], optimizer: Optimizer<Float>,
                 before: [Tensor<Float>], after: [Tensor<Float>], _ extra: [(String, Double)] = []) throws {
         var squares = [Double](repeating: 0, count: optimizer.groups.count)
-        for i in before.indices { squares[optimizer.assignment[i]] += Double((after[i] - before[i]).squaredNormValue) }
+        for i in before.indices where i < after.count {
+            squares[optimizer.assignment[i]] += Double((after[i] - before[i]).squaredNormValue)
+        }
         let norms = optimizer.groups.indices.map { ("update_norm/\(optimizer.groups[$0].label)", squares[$0].squareRoot()) }
         try log.record(step: step, [("loss", loss)] + learningRates + norms + extra)
     }
