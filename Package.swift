@@ -1,22 +1,19 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
+// Swift 6.2: the tests use Swift Testing's exit tests. Linux only for now: the tensor layer imports Glibc and links
+// OpenBLAS + LAPACK through pkg-config (Debian: libopenblas-dev, liblapack-dev), so no Apple platform is declared.
 import PackageDescription
 
 let package = Package(
     name: "swift-modula",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "ModulaTensor", targets: ["ModulaTensor"]),
         .library(name: "Modula", targets: ["Modula"]),
         .library(name: "ModulaData", targets: ["ModulaData"]),
         // Open MPI is loaded at run time (dlopen): building needs no MPI.
         .library(name: "ModulaMPI", targets: ["ModulaMPI"]),
-        .executable(name: "modula-examples", targets: ["modula-examples"]),
         .executable(name: "modula-bench", targets: ["modula-bench"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
-    ],
+    // No dependencies: the examples (which use swift-argument-parser) are a package of their own in Examples/.
     targets: [
         .systemLibrary(
             name: "CBLAS",
@@ -34,15 +31,6 @@ let package = Package(
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
         .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
         .target(name: "ModulaMPI", dependencies: ["Modula", "ModulaTensor"]),
-        .target(name: "ModulaExamples", dependencies: ["Modula", "ModulaData", "ModulaMPI"], path: "Examples/ModulaExamples"),
-        .executableTarget(
-            name: "modula-examples",
-            dependencies: [
-                "ModulaExamples", "Modula", "ModulaData", "ModulaMPI",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Examples/modula-examples"
-        ),
         .executableTarget(
             name: "modula-bench",
             dependencies: ["Modula", "ModulaTensor", "CBLAS", "CKernels"],
@@ -50,7 +38,6 @@ let package = Package(
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
-        .testTarget(name: "ExamplesTests", dependencies: ["ModulaExamples"]),
         .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData"]),
         .testTarget(name: "ModulaMPITests", dependencies: ["ModulaMPI", "Modula"]),
         // Checks run under mpirun by scripts/test-mpi (Swift Testing does not run under mpirun).
