@@ -6,7 +6,7 @@ import ModulaTensor
 ///
 /// Distributed Muon implementations divide the work the same way: the orthogonalizations are independent per
 /// matrix. The modular split of the target is unchanged: each atom gets the target t·(μ_atom/μ)/Π(downstream
-/// sensitivities) that ``Modula/Module/dualize(_:targetNorm:)`` gives it, so the result equals the local dualize
+/// sensitivities) that `Module.dualize(_:targetNorm:)` (Modula) gives it, so the result equals the local dualize
 /// up to the rounding of that target. Atoms are assigned by longest-processing-time-first over their estimated
 /// cost (``orthogonalizationCost(shape:)``), which every rank computes identically.
 public struct DistributedDualizer: Sendable {
@@ -82,7 +82,7 @@ public struct DistributedDualizer: Sendable {
         return total > 0 ? localWeights.reduce(0) { $0 + costs[$1] } / total : 0
     }
 
-    /// The steepest-ascent direction of modular norm `targetNorm` for `gradient`, as ``Modula/Module/dualize(_:targetNorm:)``
+    /// The steepest-ascent direction of modular norm `targetNorm` for `gradient`, as `Module.dualize(_:targetNorm:)`
     /// gives it, computed in parts on all ranks; every rank must call it with the same gradient.
     public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) throws -> [Tensor<S>] {
         try module.checkWeights(gradient)

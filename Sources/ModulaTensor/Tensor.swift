@@ -42,7 +42,7 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 /// (copy-on-write), and ``reshaped(_:)`` never copies. Every operation checks shapes and stops with
 /// a message naming the operation, the shapes involved and what was expected.
 ///
-/// Operations on tensors that descend from the inputs of ``valueWithGradient(at:of:)`` are recorded
+/// Operations on tensors that descend from the inputs of ``valueWithGradient(at:of:)->(_,[Tensor<Scalar>])`` are recorded
 /// for reverse-mode differentiation; all others run with no recording overhead.
 ///
 /// ```swift
