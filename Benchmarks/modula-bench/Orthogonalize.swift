@@ -30,7 +30,8 @@ func benchOrthogonalize(_ filters: [String]) {
                 if let steps {
                     let k = Double(Swift.min(rows, cols)), l = Double(Swift.max(rows, cols))
                     let flops = Double(steps) * (3 * k * k * l + k * k * k)
-                    fields += [("gflops", fmt(flops / t / 1e9, 1)), ("sgemm_ratio", fmt(flops / t / sgemmRate))]
+                    fields += [("gflops", fmt(flops / t / 1e9, 1)), ("sgemm_ratio", fmt(flops / t / sgemmRate)),
+                               ("peak_fraction", fmt(flops / t / fp32Peak()))]
                 }
                 fields.append(("threads", "\(blasThreads())"))
                 report("orthogonalize/\(name)", "\(rows)x\(cols)", fields)

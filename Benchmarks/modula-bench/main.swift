@@ -11,6 +11,8 @@
 // - elementwise/<op>, reduce/sum: the kernels with one and with two threads for tensor work (large maps
 //   are split in halves) against a single-threaded `memcpy` moving the same number of bytes (bytes read +
 //   bytes written, counted the same way for both).
+// - peak/fma (Peak.swift): the FP32 peak per instruction set; `peak_fraction` on the matmul, blas/sgemm and
+//   orthogonalize lines divides their rate by it.
 // - blas/sgemm (Cores.swift): `cblas_sgemm` 1024³ with the OpenBLAS core in use; denormal/… (Denormals.swift):
 //   denormal operands, flushed and kept.
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
@@ -125,7 +127,7 @@ func benchMatmul() {
         report("matmul", "\(m)x\(k)x\(n)", [
             ("ms", fmt(t[0] * 1e3)), ("gflops", fmt(flops / t[0] / 1e9, 1)),
             ("sgemm_gflops", fmt(flops / t[1] / 1e9, 1)), ("sgemm_ratio", fmt(t[1] / t[0])),
-            ("threads", "\(blasThreads())"),
+            ("peak_fraction", fmt(flops / t[0] / fp32Peak())), ("threads", "\(blasThreads())"),
         ])
     }
     }
@@ -219,6 +221,7 @@ let start = now()
 let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "unset"
 print("# \(blasConfiguration)")
 print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(blasThreads()), OPENBLAS_CORETYPE: \(coreType)")
+if selected("peak", filters) { benchPeak() }  // Peak.swift
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }
 if selected("step/mlp-1024", filters) { benchMLPStep() }
