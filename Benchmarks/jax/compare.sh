@@ -1,30 +1,61 @@
 #!/bin/bash
-# Times the same training steps (and the six-step orthogonalization alone) in swift-modula (modula-bench
-# step/…, orthogonalize/six-step) and in JAX (reference.py) in one
-# session, alternating the two for several rounds, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
-# for both, and prints per-round lines and the ratios.
+# swift-modula and JAX side by side in one session, alternating the two for several rounds, in the environment the
+# user has (nothing set or unset: the first line of modula-bench names the OpenBLAS core swift-modula runs with).
 #
-#   Benchmarks/jax/compare.sh [rounds] [python-with-jax]
+#   Benchmarks/jax/compare.sh [rounds] [python-with-jax] [steps|job|all]
 #
-# Build first: swift build -c release --product modula-bench. JAX: python3 -m venv /tmp/jaxvenv &&
-# /tmp/jaxvenv/bin/pip install jax. Each side runs at 1 thread (JAX pinned to one CPU) and at 2.
-# On a machine shared with other work, the minimum over rounds is the better estimate of each side's
-# speed; the median of the per-round ratios is printed too.
+# steps: the training steps and the six-step orthogonalization alone (modula-bench step/…, orthogonalize/six-step
+#        against reference.py), at 1 thread (JAX pinned to one CPU) and at 2.
+# job:   the whole hello-MNIST job as a user runs it, data load, 1000 steps and evaluation: the release
+#        modula-examples hello-mnist that scripts/train runs, against hello_mnist.py, at 1 and 2 threads; `ms` is the
+#        wall-clock time of the process, `cpu_ms` its user + system time.
+# Builds what is missing (release modula-bench, release modula-examples) and, without a Python argument, installs JAX
+# into /tmp/jaxvenv. On a machine shared with other work, the minimum over rounds is the better estimate of each
+# side's speed; the median of the per-round ratios is printed too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=${1:-3}
 python=${2:-/tmp/jaxvenv/bin/python}
+what=${3:-all}
+case "$what" in steps|job|all) ;; *) echo "compare.sh: the third argument must be steps, job or all, got '$what'" >&2; exit 64;; esac
+if [ ! -x "$python" ]; then
+  if [ -n "${2:-}" ]; then echo "compare.sh: $python is not an executable Python" >&2; exit 66; fi
+  echo "# installing JAX into /tmp/jaxvenv" >&2
+  python3 -m venv /tmp/jaxvenv && /tmp/jaxvenv/bin/pip install --quiet jax numpy >&2
+fi
+(cd "$root" && swift build -c release --product modula-bench >/dev/null)
+(cd "$root" && swift build -c release --package-path Examples --product modula-examples >/dev/null)
 bench="$root/.build/release/modula-bench"
+examples="$root/Examples/.build/release/modula-examples"
 filters="step/hello-gpt step/hello-mnist step/mlp-256 step/mlp-1024 orthogonalize/six-step"
-run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.time" "$out.stdout"' EXIT
+"$bench" peak | sed -n 1,2p   # the OpenBLAS core, kernels and threads this side runs with
+
+# job <side> <threads> command…: one `bench [jax/]job/hello-mnist` line from the process's wall-clock and CPU time.
+job() {
+  local side=$1 threads=$2; shift 2
+  /usr/bin/time -f '%e %U %S' -o "$out.time" "$@" > "$out.stdout" 2>/dev/null
+  read -r wall user sys < "$out.time"
+  local accuracy
+  accuracy=$(grep -o 'test_accuracy=[0-9.]*' "$out.stdout" | head -1)
+  echo "bench ${side}job/hello-mnist steps=1000 ms=$(awk "BEGIN{print $wall*1000}") cpu_ms=$(awk "BEGIN{print ($user+$sys)*1000}") threads=$threads $accuracy"
+}
+
 for r in $(seq "$rounds"); do
   {
-    run "$bench" $filters | grep -v 'blas_ms='   # the tensor-only step/mlp-1024 line of main.swift
-    run "$python" "$here/reference.py" --threads 1 2>/dev/null
-    run "$python" "$here/reference.py" --threads 2 2>/dev/null
+    if [ "$what" != job ]; then
+      "$bench" $filters | grep -v 'blas_ms='   # the tensor-only step/mlp-1024 line of main.swift
+      "$python" "$here/reference.py" --threads 1 2>/dev/null
+      "$python" "$here/reference.py" --threads 2 2>/dev/null
+    fi
+    if [ "$what" != steps ]; then
+      for t in 1 2; do
+        job "" "$t" "$examples" hello-mnist --threads "$t"
+        job jax/ "$t" "$python" "$here/hello_mnist.py" --threads "$t"
+      done
+    fi
   } | sed "s/^/round=$r /" | tee -a "$out"
 done
 echo "# ratios: JAX ms / swift-modula ms at the same thread count (> 1: swift-modula is faster)"

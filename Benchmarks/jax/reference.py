@@ -1,6 +1,7 @@
 """JAX reference timings for the training steps that `modula-bench step` measures.
 
-Written for this project from the recipe in DESIGN §5–§8 (not Modula's source): the same networks,
+Written for this project from the recipes of Modula's examples (Large et al. 2024, "Scalable optimization in
+the modular norm"; not Modula's source): the same networks,
 loss, momentum, per-atom dualize targets and six-step Newton–Schulz as swift-modula, jitted as one
 XLA computation per step (forward + backward + momentum + dualize + update), run on the CPU.
 
@@ -34,7 +35,7 @@ import jax.numpy as jnp  # noqa: E402
 jax.config.update("jax_default_matmul_precision", "highest")
 THREADS = args.threads if args.threads else len(os.sched_getaffinity(0))
 
-# Six-step Newton–Schulz (DESIGN §6), ×1/1024.
+# Six-step Newton–Schulz coefficients (×1/1024), the orthogonalizer of swift-modula's Linear.
 SIX_STEP = [(a / 1024, b / 1024, c / 1024) for a, b, c in [
     (3955, -8306, 5008), (3735, -6681, 3463), (3799, -6499, 3211),
     (4019, -6385, 2906), (2677, -3029, 1162), (2172, -1833, 682)]]
@@ -84,7 +85,7 @@ def report(name, shape, fields):
     print(" ".join(["bench", name, shape] + [f"{k}={v}" for k, v in fields]), flush=True)
 
 
-# MARK: - hello-GPT (DESIGN §5, §8)
+# MARK: - hello-GPT (Modula's hello-GPT: 4 blocks, width 128, context 64)
 
 def gpt_bench(vocab=65, heads=4, d=128, dq=32, blocks=4, context=64, batch=12, beta=0.95, lr=0.1):
     key = jax.random.PRNGKey(0)
@@ -93,7 +94,7 @@ def gpt_bench(vocab=65, heads=4, d=128, dq=32, blocks=4, context=64, batch=12, b
         shapes += [("q", (heads * dq, d)), ("k", (heads * dq, d)), ("v", (heads * dq, d)),
                    ("o", (d, heads * dq)), ("up", (4 * d, d)), ("down", (d, 4 * d))]
     shapes += [("head", (vocab, d))]
-    # Per-atom dualize targets at t = 1 (DESIGN §5): embed 1/7, Q/K/V 5/7, out and MLP 5/21, head 1/7.
+    # Per-atom dualize targets at t = 1 from the modular masses and sensitivities: embed 1/7, Q/K/V 5/7, out and MLP 5/21, head 1/7.
     targets = {"embed": 1 / 7, "q": 5 / 7, "k": 5 / 7, "v": 5 / 7, "o": 5 / 21, "up": 5 / 21,
                "down": 5 / 21, "head": 1 / 7}
     keys = jax.random.split(key, len(shapes) + 2)
@@ -161,7 +162,7 @@ def gpt_bench(vocab=65, heads=4, d=128, dq=32, blocks=4, context=64, batch=12, b
         ("threads", THREADS), ("loss", f"{loss:.4f}")])
 
 
-# MARK: - MLP 784 → width → width → 10 (hello-MNIST; DESIGN §8)
+# MARK: - MLP 784 → width → width → 10 (hello-MNIST)
 
 def mlp_bench(width, batch, lr=0.1, name=None):
     sizes = [784, width, width, 10]
