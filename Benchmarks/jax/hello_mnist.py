@@ -25,6 +25,8 @@ import gzip  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 
+from jax_threads import pin_threads  # noqa: E402
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=1000)
 parser.add_argument("--batch", type=int, default=128)
@@ -34,22 +36,12 @@ parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
 parser.add_argument("--threads", type=int, default=0, help="1: one CPU; 0: JAX's default")
 args = parser.parse_args()
-if args.threads == 1:
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+THREADS = pin_threads(args.threads)
 
 import numpy as np  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-
-jax.config.update("jax_default_matmul_precision", "highest")
-THREADS = args.threads if args.threads else len(os.sched_getaffinity(0))
-
-# Six-step Newton–Schulz coefficients (×1/1024), the orthogonalizer of swift-modula's Linear.
-SIX_STEP = [(a / 1024, b / 1024, c / 1024) for a, b, c in [
-    (3955, -8306, 5008), (3735, -6681, 3463), (3799, -6499, 3211),
-    (4019, -6385, 2906), (2677, -3029, 1162), (2172, -1833, 682)]]
+from modula_jax import dualize_linear  # noqa: E402
 
 
 def read_idx(path):
@@ -76,22 +68,6 @@ def load(split):
             x = read_idx(images).reshape(-1, 28 * 28).astype(np.float32) / 255
             return x, read_idx(labels).astype(np.int32)
     raise SystemExit(f"{args.data}: no {prefix}-images-idx3-ubyte(.gz); install dataset-fashion-mnist")
-
-
-def orthogonalize(g):
-    """Approximate polar factor: X ← aX + (bA + cA²)X on the side with the smaller Gram matrix."""
-    wide = g.shape[0] <= g.shape[1]
-    x = g if wide else g.T
-    x = x / (jnp.sqrt(jnp.sum(x * x)) + 1e-30)
-    for a, b, c in SIX_STEP:
-        A = x @ x.T
-        x = a * x + (b * A + c * (A @ A)) @ x
-    return x if wide else x.T
-
-
-def dualize_linear(g, target):
-    out, inn = g.shape
-    return (target * math.sqrt(out / inn)) * orthogonalize(g)
 
 
 def forward(w, x):

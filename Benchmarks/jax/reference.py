@@ -13,54 +13,21 @@ six-step iteration alone, as in `modula-bench orthogonalize/six-step`) `bench ja
 process to one CPU and turns off XLA's multithreaded Eigen before JAX is imported.
 """
 import argparse
-import math
-import os
 import statistics
-import sys
 import time
+
+from jax_threads import pin_threads
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=0, help="1: one CPU; 0: JAX's default")
 parser.add_argument("--seconds", type=float, default=4.0, help="time budget per benchmark")
 parser.add_argument("what", nargs="*", default=["gpt", "mlp", "ortho"])
 args = parser.parse_args()
-if args.threads == 1:
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+THREADS = pin_threads(args.threads)
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-
-jax.config.update("jax_default_matmul_precision", "highest")
-THREADS = args.threads if args.threads else len(os.sched_getaffinity(0))
-
-# Six-step Newton–Schulz coefficients (×1/1024), the orthogonalizer of swift-modula's Linear.
-SIX_STEP = [(a / 1024, b / 1024, c / 1024) for a, b, c in [
-    (3955, -8306, 5008), (3735, -6681, 3463), (3799, -6499, 3211),
-    (4019, -6385, 2906), (2677, -3029, 1162), (2172, -1833, 682)]]
-
-
-def orthogonalize(g):
-    """Approximate polar factor: X ← aX + (bA + cA²)X on the side with the smaller Gram matrix."""
-    wide = g.shape[0] <= g.shape[1]
-    x = g if wide else g.T
-    x = x / (jnp.sqrt(jnp.sum(x * x)) + 1e-30)
-    for a, b, c in SIX_STEP:
-        A = x @ x.T
-        x = a * x + (b * A + c * (A @ A)) @ x
-    return x if wide else x.T
-
-
-def dualize_linear(g, target):
-    out, inn = g.shape
-    return (target * math.sqrt(out / inn)) * orthogonalize(g)
-
-
-def dualize_embed(g, target):
-    d = g.shape[1]
-    n = jnp.sqrt(jnp.sum(g * g, axis=1, keepdims=True))
-    return target * jnp.where(n > 0, g * (math.sqrt(d) / jnp.where(n > 0, n, 1)), 0.0)
+from modula_jax import SIX_STEP, dualize_embed, dualize_linear, orthogonalize  # noqa: E402
 
 
 def timed(step, state, batches, budget):
