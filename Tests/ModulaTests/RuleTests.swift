@@ -187,7 +187,7 @@ func compareWithDirect(
     let step = direct(c.label)
     var theirs = start.map(\.scalars)
     let shapes = module.weightShapes
-    let fans = module.atoms.map { $0.atom.fans }
+    let fans = module.weightFans
     var states = Array(repeating: [String: [Double]](), count: start.count)
     curvatureRNG = RandomGenerator(seed: 9)
     for t in 0..<steps {

@@ -128,16 +128,3 @@ func hooked<S: TensorScalar>(
     }
     return outputs
 }
-
-extension Module {
-    /// The path that hooks see for each atom, in the order of ``Module/weightNames`` (so `atomPaths[i]` is the atom
-    /// that owns weight i): the nonempty labels from the root down, joined by dots.
-    public var atomPaths: [String] {
-        func walk(_ m: any Module, _ prefix: [String]) -> [String] {
-            if m is any Atom { return [prefix.joined(separator: ".")] }
-            if let n = m as? Named { return walk(n.module, prefix) }
-            return m.children.flatMap { label, c in walk(c, label.isEmpty ? prefix : prefix + [label]) }
-        }
-        return walk(self, [])
-    }
-}

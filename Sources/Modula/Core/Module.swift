@@ -50,7 +50,7 @@ public protocol Module: Sendable, CustomStringConvertible {
 extension Module {
     public var label: String? { nil }
     public var atomCount: Int {
-        if self is any Atom { return 1 }
+        if self is any MultiWeightAtom { return 1 }
         return children.reduce(0) { $0 + $1.module.atomCount }
     }
     public var bondCount: Int {
@@ -227,27 +227,5 @@ extension String {
     init(format4 x: Double) {
         let scaled = (x * 10000).rounded() / 10000
         self = "\(scaled)"
-    }
-}
-
-extension Module {
-    /// The atoms of the tree in weight order, with their weight names.
-    public var atoms: [(name: String, atom: any Atom)] {
-        Array(zip(weightNames, atomList))
-    }
-
-    var atomList: [any Atom] {
-        if let a = self as? any Atom { return [a] }
-        if let n = self as? Named { return n.module.atomList }
-        return children.flatMap { $0.module.atomList }
-    }
-
-    /// The dualize target each atom receives when the whole network is dualized to `targetNorm`:
-    /// t·(μ_atom/μ)/Π(sensitivities downstream), found by dualizing and measuring each atom's norm
-    /// of its share (so it reflects exactly what ``Module/dualize(_:targetNorm:)`` does).
-    public func atomTargets(targetNorm: Double = 1, using rng: inout RandomGenerator) -> [(name: String, target: Double)] {
-        let g = weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
-        let d = dualize(g[...], targetNorm: targetNorm)
-        return zip(atoms, d).map { ($0.name, $0.atom.norm($1)) }
     }
 }
