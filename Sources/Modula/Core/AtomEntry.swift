@@ -18,8 +18,8 @@ extension Module {
                 let n = a.weightCount
                 entries.append(AtomEntry(path: prefix.joined(separator: "."), atom: a, weights: next..<(next + n)))
                 next += n
-            } else if let n = m as? Named {
-                walk(n.module, prefix)
+            } else if let wrapper = m as? any ForwardingModule {
+                walk(wrapper.module, prefix)  // a wrapper adds no label of its own (its parent applies a Named's)
             } else {
                 for (label, c) in m.children { walk(c, label.isEmpty ? prefix : prefix + [label]) }
             }

@@ -89,7 +89,7 @@ extension Module {
             let head = label.map { $0.isEmpty ? "" : "\($0): " } ?? ""
             lines.append("\(indent)\(head)\(m.name)  mass=\(formatNumber(m.mass * scale)) sensitivity=\(formatNumber(m.sensitivity))")
             var inner = scale
-            if let t = ((m as? Named)?.module ?? m) as? Tared, t.module.mass > 0 { inner = scale * t.mass / t.module.mass }
+            if let r = (m as? any ForwardingModule)?.rescaledMass { inner = scale * r.outer / r.inner }
             for c in m.children { walk(c.module, c.label, indent + "  ", inner) }
         }
         walk(self, nil, "", 1)
@@ -182,37 +182,6 @@ extension Module {
     public func outputShapes(forInputShapes shapes: [[Int]]) throws -> [[Int]] {
         let w = weightShapes.map { Tensor<Float>.zeros($0) }
         return try forward(shapes.map { Tensor<Float>.zeros($0) }, weights: w[...]).map(\.shape)
-    }
-}
-
-/// A module applied to inputs that do not fit, or given weights of the wrong number or shape.
-public struct ModuleError: Error, CustomStringConvertible, Equatable {
-    /// Labels from the root of the network down to the module that failed.
-    public var path: [String]
-    /// The failing module's name.
-    public var module: String
-    /// What was expected and what was found.
-    public var problem: String
-
-    /// An error in `module` (at `path` from the root) with a description of `problem`.
-    public init(path: [String] = [], module: String, problem: String) {
-        self.path = path
-        self.module = module
-        self.problem = problem
-    }
-
-    public var description: String {
-        let at = path.isEmpty ? "" : " at \(path.joined(separator: "."))"
-        return "\(module)\(at): \(problem)"
-    }
-}
-
-/// Runs `body` (a child's forward pass), prefixing the path of any ``ModuleError`` it throws with `label`, and
-/// extending the path that active hooks see (``withHooks(_:_:)``).
-func within<R>(_ label: String, _ body: () throws -> R) throws -> R {
-    do { return try hookPath(label, body) } catch var e as ModuleError {
-        e.path.insert(label, at: 0)
-        throw e
     }
 }
 
