@@ -7,8 +7,9 @@ import Darwin
 /// Rotary position embedding of `[q, k]`, each `[batch, heads, tokens, d]` (sensitivity 1: a rotation).
 ///
 /// The two halves of each vector form pairs (x₁, x₂) rotated by the angle θ = position·base^(−i/(d/2)):
-/// (x₁ cos θ − x₂ sin θ, x₁ sin θ + x₂ cos θ). Modula's JAX version swaps the roles of sine and
-/// cosine (its own comment asks "why is the order reversed?"); this is the standard rotation.
+/// (x₁ cos θ − x₂ sin θ, x₁ sin θ + x₂ cos θ), the standard rotation. Modula-JAX computes its tables as
+/// `(sin, cos)` and unpacks them as `cos, sin`, which makes its map a reflection of each pair, not a rotation
+/// (still an isometry, so its sensitivity is also 1).
 public struct RoPE: Bond {
     /// The size of each head vector (even).
     public let headDimension: Int
