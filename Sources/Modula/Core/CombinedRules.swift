@@ -1,6 +1,39 @@
-// The rules of [Large et al. 2024, §3] that composition (``Sequential``) and tuples (``Parallel``) share, written
-// once: children's labels, the split of a flat weight list among children, the max-combination of scaled child
-// norms, its dual (the sum of inversely scaled dual norms), and the matching split of the dualize target.
+/// A combinator over a list of modules whose weights it concatenates, and whose norm, dual norm and dualize follow
+/// from one factor per module: composition (``Sequential``) and tuples (``Parallel``).
+///
+/// The rules they share are written here once [Large et al. 2024, §3]: the norm is the largest of the modules'
+/// norms times their factors, the dual norm the sum of their dual norms divided by them, and module i's dualize
+/// target t divided by its factor.
+public protocol ListCombinator: Module {
+    /// The modules, in the order of their weights.
+    var modules: [any Module] { get }
+    /// The number of weight tensors of each module (kept, so that splitting a weight list costs no tree walk).
+    var weightCounts: [Int] { get }
+    /// The factor on each module's norm in the combined norm (0 for a module of mass 0).
+    var scales: [Double] { get }
+}
+
+extension ListCombinator {
+    public var children: [(label: String, module: any Module)] { labelled(modules) }
+
+    public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] {
+        var out: [Tensor<S>] = []
+        for m in modules { out += m.initialize(using: &rng) as [Tensor<S>] }
+        return out
+    }
+    public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] {
+        zip(modules, split(weights, weightCounts, name)).flatMap { $0.project($1) }
+    }
+    public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S {
+        combinedNorm(modules, split(weights, weightCounts, name), scales)
+    }
+    public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S {
+        combinedDualNorm(modules, split(gradient, weightCounts, name), scales)
+    }
+    public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
+        combinedDualize(modules, split(gradient, weightCounts, name), scales, targetNorm)
+    }
+}
 
 /// Labels for children: a child's own label when it has one, otherwise its position.
 func labelled(_ modules: [any Module]) -> [(label: String, module: any Module)] {

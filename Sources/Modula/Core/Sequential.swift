@@ -6,15 +6,15 @@
 /// - norm ‖w‖ = maxᵢ (μ/μᵢ)·Dᵢ·‖wᵢ‖ over modules with μᵢ > 0;
 /// - dualize gives Mᵢ the target t·(μᵢ/μ)/Dᵢ.
 /// This is the binary rule of [Large et al. 2024, Def. 3] folded over the chain.
-public struct Sequential: Module {
+public struct Sequential: ListCombinator {
     /// The modules in execution order.
     public let modules: [any Module]
-    private let counts: [Int]
+    public let weightCounts: [Int]
 
     /// A chain of modules in execution order (first listed runs first).
     public init(_ modules: [any Module]) {
         self.modules = modules
-        counts = modules.map(\.weightCount)
+        weightCounts = modules.map(\.weightCount)
     }
 
     /// A chain written as a list, first module first.
@@ -30,10 +30,9 @@ public struct Sequential: Module {
     public var name: String { "Sequential" }
     public var mass: Double { modules.reduce(0) { $0 + $1.mass } }
     public var sensitivity: Double { modules.reduce(1) { $0 * $1.sensitivity } }
-    public var children: [(label: String, module: any Module)] { labelled(modules) }
 
     /// (μ/μᵢ)·Dᵢ for each module: the factor on its norm in the composite norm.
-    private var scales: [Double] {
+    public var scales: [Double] {
         let mu = mass
         var downstream = 1.0
         var out = [Double](repeating: 0, count: modules.count)
@@ -47,26 +46,9 @@ public struct Sequential: Module {
 
     public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
         var x = inputs
-        for ((label, m), w) in zip(children, split(weights, counts, name)) {
+        for ((label, m), w) in zip(children, split(weights, weightCounts, name)) {
             x = try within(label) { try m.forward(x, weights: w) }
         }
         return x
-    }
-    public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] {
-        var out: [Tensor<S>] = []
-        for m in modules { out += m.initialize(using: &rng) as [Tensor<S>] }
-        return out
-    }
-    public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] {
-        zip(modules, split(weights, counts, name)).flatMap { $0.project($1) }
-    }
-    public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S {
-        combinedNorm(modules, split(weights, counts, name), scales)
-    }
-    public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S {
-        combinedDualNorm(modules, split(gradient, counts, name), scales)
-    }
-    public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
-        combinedDualize(modules, split(gradient, counts, name), scales, targetNorm)
     }
 }

@@ -14,7 +14,7 @@ public struct Sum: Module {
         // Add after the tuple, with the constant of each scaling branch (a residual's 1 − α and α)
         // folded into one weighted sum: one pass instead of a scaling pass per branch and the sum.
         var terms: [Tensor<S>] = [], factors: [S] = []
-        for ((label, m), w) in zip(branches.children, split(weights, branches.counts, name)) {
+        for ((label, m), w) in zip(branches.children, split(weights, branches.weightCounts, name)) {
             if let scaled = m as? any ForwardingModule, scaled.outputFactor != 1 {
                 let out = try within(label) { try scaled.module.forward(inputs, weights: w) }
                 guard out.count == 1 else { return try within(label) { try Mul(scaled.outputFactor).apply(out) } }  // its error
