@@ -11,9 +11,13 @@ public protocol ListCombinator: Module {
     var weightCounts: [Int] { get }
     /// The factor on each module's norm in the combined norm (0 for a module of mass 0).
     var scales: [Double] { get }
+    /// The combinator of `modules`, in order.
+    init(_ modules: [any Module])
 }
 
 extension ListCombinator {
+    /// The combinator of the modules written as a list (``ModuleBuilder``), in order.
+    public init(@ModuleBuilder _ content: () -> [any Module]) { self.init(content()) }
     public var children: [(label: String, module: any Module)] { labelled(modules) }
 
     public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] {

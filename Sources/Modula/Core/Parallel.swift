@@ -11,8 +11,6 @@ public struct Parallel: ListCombinator {
         self.modules = modules
         weightCounts = modules.map(\.weightCount)
     }
-    /// Branches written as a list.
-    public init(@ModuleBuilder _ content: () -> [any Module]) { self.init(content()) }
 
     public var name: String { "Parallel" }
     public var mass: Double { modules.reduce(0) { $0 + $1.mass } }

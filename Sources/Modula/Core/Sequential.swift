@@ -6,6 +6,13 @@
 /// - norm ‖w‖ = maxᵢ (μ/μᵢ)·Dᵢ·‖wᵢ‖ over modules with μᵢ > 0;
 /// - dualize gives Mᵢ the target t·(μᵢ/μ)/Dᵢ.
 /// This is the binary rule of [Large et al. 2024, Def. 3] folded over the chain.
+///
+/// ```swift
+/// let mlp = Sequential {          // a chain written as a list, first module first
+///     Linear(in: 784, out: 256); ReLU()
+///     Linear(in: 256, out: 10)
+/// }
+/// ```
 public struct Sequential: ListCombinator {
     /// The modules in execution order.
     public let modules: [any Module]
@@ -16,16 +23,6 @@ public struct Sequential: ListCombinator {
         self.modules = modules
         weightCounts = modules.map(\.weightCount)
     }
-
-    /// A chain written as a list, first module first.
-    ///
-    /// ```swift
-    /// let mlp = Sequential {
-    ///     Linear(in: 784, out: 256); ReLU()
-    ///     Linear(in: 256, out: 10)
-    /// }
-    /// ```
-    public init(@ModuleBuilder _ content: () -> [any Module]) { self.init(content()) }
 
     public var name: String { "Sequential" }
     public var mass: Double { modules.reduce(0) { $0 + $1.mass } }
