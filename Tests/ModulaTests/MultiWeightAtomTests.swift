@@ -147,6 +147,19 @@ struct MultiWeightAtomTests {
             try net(Tensor<Double>.randomNormal([2, 4], using: &rng), w)
         }
         #expect(seen == ["0", "low", "3", "head"])
+        // The networks of LowRankLinear's doc comment and of the Custom Atoms article.
+        let documented = Sequential {
+            LowRankLinear(in: 784, out: 256, rank: 32).named("compress"); ReLU()
+            Linear(in: 256, out: 10)
+        }
+        #expect(documented.weightNames == ["compress.u", "compress.v", "2.weight"])
+        let compressed = Sequential {
+            LowRankLinear(in: 16, out: 12, rank: 3).named("compress")
+            ReLU()
+            Linear(in: 12, out: 4)
+        }
+        #expect(compressed.weightNames == ["compress.u", "compress.v", "2.weight"] && compressed.atomCount == 2)
+        #expect(compressed.atomEntries.map(\.weights) == [0..<2, 2..<3])
     }
 
     @Test("optimizers step it, checkpoints name its weights <path>.<weightName>, update sizes measure it")

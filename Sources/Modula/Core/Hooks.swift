@@ -32,7 +32,7 @@ public struct GradientEvent<Scalar: TensorScalar> {
 ///
 /// ```swift
 /// var sizes: [String: Float] = [:]
-/// let record = Hook.forward(Float.self, where: { _, m in m is any Atom }) { e in
+/// let record = Hook.forward(Float.self, where: { _, m in m is any MultiWeightAtom }) { e in   // every atom
 ///     sizes[e.path] = (e.outputs[0].squaredNormValue / Float(e.outputs[0].count)).squareRoot()
 ///     return nil                                  // keep the outputs
 /// }

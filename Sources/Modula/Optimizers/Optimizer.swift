@@ -524,8 +524,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         atoms[i].atom.dualize(gradients: atomDirections(i, d, all))[i - atomWeights[i].lowerBound]
     }
 
-    /// The directions of the weights of the atom that owns weight i: `d` for weight i, zero for a weight outside
-    /// the dualized groups.
+    /// The directions of the weights of the atom that owns weight i: `d` for weight i, each other weight's direction of
+    /// this step, and zero for a weight that has none (its group's rule keeps no direction).
     private func atomDirections(_ i: Int, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> [Tensor<Scalar>] {
         let r = atomWeights[i]
         return r.map { j in j == i ? d : all[j] ?? Tensor.zeros(atoms[i].atom.weightShapes[j - r.lowerBound]) }
