@@ -206,6 +206,21 @@ struct MultiWeightAtomTests {
         #expect(report[1].weightNorm == report[2].weightNorm)
     }
 
+    @Test("the coordinate check records the atom once per width and measures both its weights")
+    func coordinateCheck() throws {
+        var data = RandomGenerator(seed: 76)
+        let probe = Tensor<Float>.randomNormal([8, 6], using: &data)
+        let x = Tensor<Float>.randomNormal([8, 6], using: &data), labels = (0..<8).map { _ in data.nextInt(below: 3) }
+        let check = try CoordinateCheck.run(
+            widths: [8, 16], steps: 2, onlyAtoms: true,
+            build: { w in Sequential { LowRankLinear(in: 6, out: w, rank: 2).named("low"); ReLU(); Linear(in: w, out: 3) } },
+            prepare: { m, rng in (m.initialize(using: &rng), try .modular(module: m, learningRate: .constant(0.1))) },
+            batch: { _ in (x, labels) }, probe: probe)
+        #expect(check.layers.map(\.path) == ["low", "2"])
+        #expect(check.weightChanges.allSatisfy { $0.map(\.name) == ["low.u", "low.v", "2.weight"] })
+        #expect(check.weightChanges.allSatisfy { $0.allSatisfy { $0.spectralNorm > 0 } })
+    }
+
     @Test("wrong weight lists throw errors naming the atom and its weights")
     func errors() throws {
         var rng = RandomGenerator(seed: 75)
