@@ -4,6 +4,7 @@
 public struct Parallel: ListCombinator {
     /// The branches.
     public let modules: [any Module]
+    /// The number of weight tensors of each module.
     public let weightCounts: [Int]
 
     /// Branches that all receive the same inputs.
@@ -16,6 +17,7 @@ public struct Parallel: ListCombinator {
     public var mass: Double { modules.reduce(0) { $0 + $1.mass } }
     public var sensitivity: Double { modules.reduce(0) { $0 + $1.sensitivity } }
 
+    /// μ/μᵢ for each branch: the factor on its norm in the tuple's norm.
     public var scales: [Double] {
         let mu = mass
         return modules.map { $0.mass > 0 ? mu / $0.mass : 0 }

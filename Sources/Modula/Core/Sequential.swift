@@ -16,6 +16,7 @@
 public struct Sequential: ListCombinator {
     /// The modules in execution order.
     public let modules: [any Module]
+    /// The number of weight tensors of each module.
     public let weightCounts: [Int]
 
     /// A chain of modules in execution order (first listed runs first).
