@@ -160,7 +160,7 @@ final class TrainingProblem {
 }
 
 func mlpProblem(width: Int, batch: Int, seed: UInt64 = 7) -> TrainingProblem {
-    let mlp = MLP(input: 784, width: width, output: 10, depth: 3)
+    let mlp = Sequential.mlp(input: 784, width: width, output: 10, depth: 3)
     var rng = RandomGenerator(seed: seed)
     let batches = (0..<4).map { _ -> (input: Tensor<Float>, loss: (Tensor<Float>) -> Tensor<Float>) in
         let x = Tensor<Float>.randomUniform([batch, 784], using: &rng)
@@ -173,7 +173,7 @@ func mlpProblem(width: Int, batch: Int, seed: UInt64 = 7) -> TrainingProblem {
 
 func gptProblem(batch: Int = 12, context: Int = 64, seed: UInt64 = 8) -> TrainingProblem {
     let vocabulary = 65
-    let gpt = GPT(vocabulary: vocabulary, heads: 4, dimension: 128, queryDimension: 32, valueDimension: 32, blocks: 4)
+    let gpt = Sequential.gpt(vocabulary: vocabulary, heads: 4, dimension: 128, queryDimension: 32, valueDimension: 32, blocks: 4)
     var rng = RandomGenerator(seed: seed)
     let batches = (0..<8).map { _ -> (input: Tensor<Float>, loss: (Tensor<Float>) -> Tensor<Float>) in
         let ids = (0..<(batch * context)).map { _ in Float(rng.nextInt(below: vocabulary)) }
@@ -187,7 +187,7 @@ func gptProblem(batch: Int = 12, context: Int = 64, seed: UInt64 = 8) -> Trainin
 }
 
 func resCNNProblem(batch: Int = 32, seed: UInt64 = 9) -> TrainingProblem {
-    let cnn = ResCNN(channels: 3, width: 32, classes: 10, imageSize: 16, depth: 2)
+    let cnn = Sequential.resCNN(channels: 3, width: 32, classes: 10, imageSize: 16, depth: 2)
     var rng = RandomGenerator(seed: seed)
     let batches = (0..<4).map { _ -> (input: Tensor<Float>, loss: (Tensor<Float>) -> Tensor<Float>) in
         let x = Tensor<Float>.randomNormal([batch, 3, 16, 16], using: &rng)

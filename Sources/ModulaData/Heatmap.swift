@@ -1,4 +1,3 @@
-import CZlib
 import ModulaTensor
 
 /// A matrix drawn as an image, one square cell per entry, with a color bar: for looking at weights
@@ -11,14 +10,6 @@ import ModulaTensor
 /// try map.write(toPath: "weight.svg")      // or map.writePNG(toPath: "weight.png")
 /// ```
 public struct Heatmap: SVGPlot {
-    /// How values become colors.
-    public enum ColorMap: Sendable {
-        /// Black for the lowest value to white for the highest.
-        case grayscale
-        /// Blue for negative, white for zero, red for positive (symmetric about zero by default).
-        case diverging
-    }
-
     /// The number of matrix rows (drawn top to bottom).
     public let rows: Int
     /// The number of matrix columns (drawn left to right).
@@ -80,22 +71,6 @@ public struct Heatmap: SVGPlot {
             let m = max(abs(lo), abs(hi))
             return m > 0 ? -m...m : -1...1
         }
-    }
-
-    /// The color of `v` as 8-bit RGB; non-finite values are magenta.
-    func color(_ v: Double, in r: ClosedRange<Double>) -> (UInt8, UInt8, UInt8) {
-        guard v.isFinite else { return (255, 0, 255) }
-        let t = (v - r.lowerBound) / (r.upperBound - r.lowerBound)
-        let rgb: (Double, Double, Double)
-        switch colorMap {
-        case .grayscale:
-            let g = 255 * min(max(t, 0), 1)
-            rgb = (g, g, g)
-        case .diverging:  // ColorBrewer RdBu, blue for low
-            rgb = PlotColors.interpolate(
-                [(5, 48, 97), (67, 147, 195), (247, 247, 247), (214, 96, 77), (103, 0, 31)], t)
-        }
-        return (UInt8(rgb.0.rounded()), UInt8(rgb.1.rounded()), UInt8(rgb.2.rounded()))
     }
 
     /// The matrix as an RGB PNG image with one pixel per entry, each repeated `scale` times in both directions.
@@ -172,42 +147,5 @@ public struct Heatmap: SVGPlot {
             s.text(CFormat.short(v, digits: 3), x: barLeft + barWidth + 6, y: y + 4, size: 10)
         }
         return s.text
-    }
-}
-
-/// A minimal PNG encoder (8-bit RGB, no interlacing) on zlib.
-enum PNG {
-    /// `scanlines` holds `height` rows of one filter byte followed by `3 × width` RGB bytes.
-    static func encodeRGB(width: Int, height: Int, scanlines: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        header += [8, 2, 0, 0, 0]  // bit depth 8, color type RGB, deflate, adaptive filtering, no interlace
-        chunk("IHDR", header, into: &out)
-        chunk("IDAT", zlibCompress(scanlines), into: &out)
-        chunk("IEND", [], into: &out)
-        return out
-    }
-
-    private static func bigEndian(_ v: UInt32) -> [UInt8] {
-        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
-    }
-
-    private static func chunk(_ type: String, _ data: [UInt8], into out: inout [UInt8]) {
-        let body = Array(type.utf8) + data
-        let crc = body.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
-        out += bigEndian(UInt32(data.count)) + body + bigEndian(UInt32(truncatingIfNeeded: crc))
-    }
-
-    /// A zlib (not gzip) stream, as PNG's IDAT chunk requires.
-    private static func zlibCompress(_ bytes: [UInt8]) -> [UInt8] {
-        var length = compressBound(uLong(bytes.count))
-        var out = [UInt8](repeating: 0, count: Int(length))
-        let status = out.withUnsafeMutableBufferPointer { dst in
-            bytes.withUnsafeBufferPointer { src in
-                compress2(dst.baseAddress, &length, src.baseAddress, uLong(src.count), 6)
-            }
-        }
-        require(status == Z_OK, "PNG: zlib compress2 failed with status \(status)")
-        return Array(out[..<Int(length)])
     }
 }

@@ -25,11 +25,10 @@ public struct DistributedDualizer: Sendable {
     /// atom's share by its own unit duality map (the atoms' maps are homogeneous in the target); this costs
     /// one local dualize in `Double`, once.
     public init(module: any Module, communicator: Communicator) throws {
-        let atoms = module.atoms
-        guard atoms.count == module.weightCount else {
+        if let a = module.atomEntries.first(where: { $0.weights.count != 1 }) {
             throw MPIError.invalidArgument(
-                "DistributedDualizer", "\(module.name) has \(module.weightCount) weights but \(atoms.count) atoms; "
-                    + "every weight must belong to an atom")
+                "DistributedDualizer", "atom \(a.atom.name) at '\(a.path)' owns \(a.weights.count) weights; "
+                    + "this dualizer divides one-weight atoms among the ranks")
         }
         self.module = module
         self.communicator = communicator
@@ -43,7 +42,7 @@ public struct DistributedDualizer: Sendable {
         let g = module.weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
         let shares = module.dualize(g[...], targetNorm: 1)  // g has the weights' shapes
         return zip(module.atoms, zip(g, shares)).map { item, pair in
-            let unit: Tensor<Double> = item.atom.dualize(pair.0)
+            let unit: Tensor<Double> = item.atom.dualize(gradients: [pair.0])[0]
             let norm2 = unit.dotValue(unit)
             return norm2 > 0 ? pair.1.dotValue(unit) / norm2 : 0
         }

@@ -16,7 +16,7 @@ struct CheckpointTests {
         try Checkpoint.save(w, of: net, to: path, metadata: ["step": "12"])
         let (back, meta): ([Tensor<Float>], [String: String]) = try Checkpoint.read(for: net, from: path)
         #expect(back == w && meta == ["step": "12"])
-        let gpt = GPT(vocabulary: 5, heads: 2, dimension: 4, queryDimension: 2, valueDimension: 2, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 5, heads: 2, dimension: 4, queryDimension: 2, valueDimension: 2, blocks: 1)
         let wd: [Tensor<Double>] = gpt.initialize(using: &rng)
         try Checkpoint.save(wd, of: gpt, to: dir + "/g.ckpt")
         #expect(try Checkpoint.load(for: gpt, from: dir + "/g.ckpt") == wd)
@@ -25,7 +25,7 @@ struct CheckpointTests {
     @Test("the whole training state round-trips, and training continues bit for bit")
     func trainingState() throws {
         var rng = RandomGenerator(seed: 53)
-        let mlp = MLP(input: 5, width: 7, output: 3)
+        let mlp = Sequential.mlp(input: 5, width: 7, output: 3)
         var w: [Tensor<Float>] = mlp.initialize(using: &rng)
         var opt = try Optimizer<Float>.adamW(module: mlp, learningRate: .linearDecay(0.01, steps: 20))
         func step(_ w: inout [Tensor<Float>], _ opt: inout Optimizer<Float>, _ rng: inout RandomGenerator) throws {
@@ -49,7 +49,7 @@ struct CheckpointTests {
     @Test("files of the earlier v1 format still load")
     func version1() throws {
         var rng = RandomGenerator(seed: 54)
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         let w: [Tensor<Float>] = mlp.initialize(using: &rng)
         let path = dir + "/old.ckpt"
         try Data(CheckpointV1.encode(w, names: mlp.weightNames, metadata: ["step": "3"])).write(to: URL(fileURLWithPath: path))
@@ -66,7 +66,7 @@ struct CheckpointTests {
     @Test("damaged, truncated, foreign and mismatched files give clear errors")
     func badFiles() throws {
         var rng = RandomGenerator(seed: 51)
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         let w: [Tensor<Float>] = mlp.initialize(using: &rng)
         let path = dir + "/m.ckpt"
         try Checkpoint.save(w, of: mlp, to: path)
@@ -76,7 +76,7 @@ struct CheckpointTests {
         try bytes.write(to: URL(fileURLWithPath: dir + "/flipped.ckpt"))
         try Data("hello".utf8).write(to: URL(fileURLWithPath: dir + "/foreign.ckpt"))
         try Data("this is plainly a text file\n".utf8).write(to: URL(fileURLWithPath: dir + "/text.ckpt"))
-        func failure(_ p: String, _ m: any Module = MLP(input: 3, width: 4, output: 2), double: Bool = false) -> CheckpointError? {
+        func failure(_ p: String, _ m: any Module = Sequential.mlp(input: 3, width: 4, output: 2), double: Bool = false) -> CheckpointError? {
             do {
                 if double { let _: [Tensor<Double>] = try Checkpoint.load(for: m, from: p) } else { let _: [Tensor<Float>] = try Checkpoint.load(for: m, from: p) }
                 return nil
@@ -86,7 +86,7 @@ struct CheckpointTests {
         #expect(failure(dir + "/flipped.ckpt") == .corrupt(path: dir + "/flipped.ckpt", reason: "data checksum mismatch (the tensors' bytes are damaged)"))
         #expect(failure(dir + "/foreign.ckpt") == .notACheckpoint(path: dir + "/foreign.ckpt"))
         #expect(failure(dir + "/text.ckpt") == .notACheckpoint(path: dir + "/text.ckpt"))
-        let wider = failure(path, MLP(input: 3, width: 5, output: 2))?.description ?? ""
+        let wider = failure(path, Sequential.mlp(input: 3, width: 5, output: 2))?.description ?? ""
         #expect(wider.contains("the module differs: line 2") && wider.contains("Linear(3→4)") && wider.contains("Linear(3→5)"), "\(wider)")
         #expect(failure(path, double: true)?.description.contains("tensor '0.weight' is F32, expected F64") == true)
         #expect(failure(dir + "/missing.ckpt") == .io(path: dir + "/missing.ckpt", reason: "No such file or directory"))
@@ -96,7 +96,7 @@ struct CheckpointTests {
     @Test("a failed save leaves neither a partial file nor a damaged old checkpoint")
     func atomicSave() throws {
         var rng = RandomGenerator(seed: 52)
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         let w: [Tensor<Float>] = mlp.initialize(using: &rng)
         let path = dir + "/keep.ckpt"
         try Checkpoint.save(w, of: mlp, to: path)

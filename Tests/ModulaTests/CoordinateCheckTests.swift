@@ -18,13 +18,13 @@ struct CoordinateCheckTests {
         var t = 0
         return try CoordinateCheck.run(
             widths: widths, steps: 4, onlyAtoms: true,
-            build: { MLP(input: 32, width: $0, output: 10, depth: 3) }, prepare: prepare,
+            build: { Sequential.mlp(input: 32, width: $0, output: 10, depth: 3) }, prepare: prepare,
             batch: { _ in defer { t += 1 }; return (xs[t % 4], ys[t % 4]) }, probe: probe)
     }
 
     @Test("standard-parametrized Adam is flagged; μP Adam and modular are not")
     func flags() throws {
-        let base = MLP(input: 32, width: 64, output: 10, depth: 3)
+        let base = Sequential.mlp(input: 32, width: 64, output: 10, depth: 3)
         func adam(_ p: Parametrization) -> (any Module, inout RandomGenerator) throws -> ([Tensor<Float>], Optimizer<Float>) {
             { m, rng in
                 let w: [Tensor<Float>] = try p.initialize(m, using: &rng)

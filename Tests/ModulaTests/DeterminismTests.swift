@@ -27,7 +27,7 @@ struct DeterminismTests {
     func mlpTwice() throws {
         // 320-wide layers: the Newton–Schulz SYRKs and the elementwise passes take their multi-threaded paths
         // when the machine has two cores.
-        let mlp = MLP(input: 48, width: 320, output: 10, depth: 3)
+        let mlp = Sequential.mlp(input: 48, width: 320, output: 10, depth: 3)
         let input: (inout RandomGenerator) -> Tensor<Float> = { rng in .randomNormal([32, 48], using: &rng) }
         let target = Tensor<Float>.zeros([32, 10])
         let a = try train(mlp, input: input, loss: { meanSquaredError($0, target) }, steps: 3)
@@ -37,7 +37,7 @@ struct DeterminismTests {
 
     @Test("a small GPT trains to the same bits twice")
     func gptTwice() throws {
-        let gpt = GPT(vocabulary: 11, heads: 2, dimension: 16, queryDimension: 8, valueDimension: 8, blocks: 2)
+        let gpt = Sequential.gpt(vocabulary: 11, heads: 2, dimension: 16, queryDimension: 8, valueDimension: 8, blocks: 2)
         var labels: [Int] = []
         let input: (inout RandomGenerator) -> Tensor<Float> = { rng in
             let tokens = (0..<(4 * 9)).map { _ in rng.nextInt(below: 11) }

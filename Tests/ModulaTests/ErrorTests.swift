@@ -11,14 +11,14 @@ struct ModuleContractTests {
 
     @Test func mlpWidthZero() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = MLP(input: 784, width: 0, output: 10)
+            _ = Sequential.mlp(input: 784, width: 0, output: 10)
         }
         expectMessage(result, "MLP: input, width and output must be positive, got input 784, width 0, output 10")
     }
 
     @Test func residualWeightTwo() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = Residual(Linear(in: 4, out: 4), weight: 2)
+            _ = Sum.residual(Linear(in: 4, out: 4), weight: 2)
         }
         expectMessage(result, "Residual: weight must lie in (0, 1], got 2.0")
     }
@@ -26,7 +26,7 @@ struct ModuleContractTests {
     @Test func dualizeWrongGradientCount() async {
         // The requirement on slices, which the combinators call, stops with a message.
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            let mlp = MLP(input: 3, width: 4, output: 2)
+            let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
             let g = [Tensor<Float>.zeros([4, 3]), Tensor<Float>.zeros([4, 4])]
             _ = mlp.dualize(g[...], targetNorm: 1)
         }
@@ -43,7 +43,7 @@ struct ModuleContractTests {
 
     @Test("dualize of a whole gradient list throws when the list does not fit")
     func dualizeThrows() {
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         let short: [Tensor<Float>] = [.zeros([4, 3]), .zeros([4, 4])]
         let misshapen: [Tensor<Float>] = [.zeros([4, 3]), .zeros([4, 5]), .zeros([2, 4])]
         #expect(throws: ModuleError(module: "Sequential", problem: "dualize: expected 3 gradient tensors (0.weight, 2.weight, 4.weight), got 2")) {
@@ -56,7 +56,7 @@ struct ModuleContractTests {
 
     @Test func normWrongShape() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            let mlp = MLP(input: 3, width: 4, output: 2)
+            let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
             let w: [Tensor<Float>] = [.zeros([4, 3]), .zeros([4, 5]), .zeros([2, 4])]  // an Array, not a slice literal
             _ = mlp.norm(w)
         }
@@ -99,7 +99,7 @@ struct NaNThroughBondsTests {
 
     @Test("the modular norm of weights holding NaN is NaN")
     func normOfNaN() {
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         var rng = RandomGenerator(seed: 1)
         var w: [Tensor<Double>] = mlp.initialize(using: &rng)
         #expect(mlp.norm(w).isFinite)
@@ -123,7 +123,7 @@ struct NaNThroughBondsTests {
 struct OptimizerErrorTests {
     /// An MLP on 4 features, images and one-hot targets for a batch of 8.
     func setUp() -> (Sequential, [Tensor<Float>], Tensor<Float>, Tensor<Float>) {
-        let mlp = MLP(input: 4, width: 6, output: 3)
+        let mlp = Sequential.mlp(input: 4, width: 6, output: 3)
         var rng = RandomGenerator(seed: 3)
         let w: [Tensor<Float>] = mlp.initialize(using: &rng)
         return (mlp, w, Tensor<Float>.randomNormal([8, 4], using: &rng), oneHot([0, 1, 2, 0, 1, 2, 0, 1], classes: 3))

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Hooks")
 struct HookTests {
-    let mlp = MLP(input: 6, width: 8, output: 3, depth: 3)
+    let mlp = Sequential.mlp(input: 6, width: 8, output: 3, depth: 3)
 
     func setup() -> ([Tensor<Double>], Tensor<Double>) {
         var rng = RandomGenerator(seed: 1)
@@ -55,7 +55,7 @@ struct HookTests {
 
     @Test("paths inside a GPT are the tree's labels, atoms in weight order")
     func gptPaths() throws {
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
         var rng = RandomGenerator(seed: 2)
         let w: [Tensor<Double>] = gpt.initialize(using: &rng)
         let ids = Tensor<Double>(shape: [1, 5], scalars: [1, 2, 3, 4, 5])

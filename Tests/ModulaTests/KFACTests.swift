@@ -14,7 +14,7 @@ struct KFACTests {
 
     @Test("10 steps on an MLP (Double) give the direct implementation's weights")
     func mlp() throws {
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         var rng = RandomGenerator(seed: 5)
         let start: [Tensor<Double>] = mlp.initialize(using: &rng)
         var data = RandomGenerator(seed: 1)
@@ -67,7 +67,7 @@ struct KFACTests {
 
     @Test("without factors the rule refuses the step, naming the call that provides them")
     func needsFactors() throws {
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         var rng = RandomGenerator(seed: 5)
         var w: [Tensor<Double>] = mlp.initialize(using: &rng)
         var optimizer = try Optimizer<Double>(module: mlp, groups: [

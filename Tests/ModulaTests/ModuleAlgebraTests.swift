@@ -78,7 +78,7 @@ struct ModuleAlgebraTests {
             let d = try net.dualize(net.weightShapes.map { Tensor<Double>.zeros($0) })
             #expect(d.allSatisfy { $0.isFinite && $0.squaredNormValue == 0 })
         }
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
         let d = try gpt.dualize(gpt.weightShapes.map { Tensor<Float>.zeros($0) })
         #expect(d.allSatisfy { $0.isFinite && $0.squaredNormValue == 0 })
     }
@@ -96,7 +96,7 @@ struct ModuleAlgebraTests {
 struct CompoundTests {
     @Test("hello-GPT size: 26 atoms, mass 7, sensitivity 1, Modula's dualize targets")
     func gptStructure() {
-        let gpt = GPT(vocabulary: 65, heads: 4, dimension: 128, queryDimension: 32, valueDimension: 32, blocks: 4)
+        let gpt = Sequential.gpt(vocabulary: 65, heads: 4, dimension: 128, queryDimension: 32, valueDimension: 32, blocks: 4)
         #expect(gpt.atomCount == 26)
         #expect(relativeError(gpt.mass, 7) < 1e-12)
         #expect(relativeError(gpt.sensitivity, 1) < 1e-12)
@@ -110,7 +110,7 @@ struct CompoundTests {
     @Test("per-atom dualize targets of a small GPT match Modula's")
     func gptTargets() {
         // Same structure as hello-GPT (4 blocks) at a size that keeps the exact SVD cheap.
-        let gpt = GPT(vocabulary: 11, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 4, orthogonalizer: exact)
+        let gpt = Sequential.gpt(vocabulary: 11, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 4, orthogonalizer: exact)
         var rng = RandomGenerator(seed: 8)
         for (name, target) in gpt.atomTargets(using: &rng) {
             let expected: Double
@@ -123,7 +123,7 @@ struct CompoundTests {
 
     @Test("MLP: names, counts and equal targets")
     func mlp() {
-        let mlp = MLP(input: 6, width: 5, output: 3, depth: 3, orthogonalizer: exact)
+        let mlp = Sequential.mlp(input: 6, width: 5, output: 3, depth: 3, orthogonalizer: exact)
         #expect(mlp.weightNames == ["0.weight", "2.weight", "4.weight"])
         #expect(mlp.atomCount == 3 && mlp.bondCount == 2)
         var rng = RandomGenerator(seed: 9)
@@ -135,12 +135,12 @@ struct CompoundTests {
     @Test("ResMLP and ResCNN run and have the declared masses")
     func residual() throws {
         var rng = RandomGenerator(seed: 10)
-        let res = ResMLP(input: 6, width: 8, output: 3, depth: 4, blocksMass: 2)
+        let res = Sequential.resMLP(input: 6, width: 8, output: 3, depth: 4, blocksMass: 2)
         #expect(relativeError(res.mass, 4) < 1e-12)
         let w: [Tensor<Double>] = res.initialize(using: &rng)
         let y = try res(Tensor<Double>.randomNormal([5, 6], using: &rng), w)
         #expect(y.shape == [5, 3])
-        let cnn = ResCNN(channels: 1, width: 4, classes: 3, imageSize: 6, depth: 2)
+        let cnn = Sequential.resCNN(channels: 1, width: 4, classes: 3, imageSize: 6, depth: 2)
         #expect(relativeError(cnn.mass, 22) < 1e-12)
         let wc: [Tensor<Double>] = cnn.initialize(using: &rng)
         #expect(try cnn(Tensor<Double>.randomNormal([2, 1, 6, 6], using: &rng), wc).shape == [2, 3])

@@ -125,10 +125,10 @@ struct AtomBondTests {
             (GELU(), [[2, 5]]), (LayerNorm(), [[2, 5]]), (RMSDivide(), [[2, 5]]), (MeanSubtract(), [[2, 5]]),
             (AvgPool(2), [[1, 2, 4, 4]]), (Softmax(scale: 1.5), [[2, 5]]),
             (RoPE(headDimension: 4), [[1, 2, 3, 4]]),
-            (MLP(input: 4, width: 5, output: 3, depth: 3), [[3, 4]]),
-            (ResMLP(input: 4, width: 5, output: 3, depth: 2), [[3, 4]]),
-            (Attention(heads: 2, dimension: 6, queryDimension: 4, valueDimension: 3), [[2, 4, 6]]),
-            (ResCNN(channels: 1, width: 2, classes: 3, imageSize: 4, depth: 1), [[1, 1, 4, 4]]),
+            (Sequential.mlp(input: 4, width: 5, output: 3, depth: 3), [[3, 4]]),
+            (Sequential.resMLP(input: 4, width: 5, output: 3, depth: 2), [[3, 4]]),
+            (Sequential.attention(heads: 2, dimension: 6, queryDimension: 4, valueDimension: 3), [[2, 4, 6]]),
+            (Sequential.resCNN(channels: 1, width: 2, classes: 3, imageSize: 4, depth: 1), [[1, 1, 4, 4]]),
         ]
         for (module, shapes) in cases {
             let w: [Tensor<Double>] = module.initialize(using: &rng)
@@ -141,7 +141,7 @@ struct AtomBondTests {
             #expect(err < 1e-6, "\(module.name): relative error \(err)")
         }
         // GPT: token ids are not differentiable; check the weights only.
-        let gpt = GPT(vocabulary: 5, heads: 2, dimension: 4, queryDimension: 2, valueDimension: 2, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 5, heads: 2, dimension: 4, queryDimension: 2, valueDimension: 2, blocks: 1)
         let wg: [Tensor<Double>] = gpt.initialize(using: &rng)
         let ids = Tensor<Double>(shape: [1, 3], scalars: [1, 4, 0])
         let err = try gradientCheck(wg) { w in try gpt.forward([ids], weights: w[...]) }
@@ -197,10 +197,10 @@ struct ExtensionTests {
 
     @Test("wrong shapes throw errors that name the module path and the shapes")
     func badInput() throws {
-        let gpt = GPT(vocabulary: 5, heads: 2, dimension: 4, queryDimension: 2, valueDimension: 2, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 5, heads: 2, dimension: 4, queryDimension: 2, valueDimension: 2, blocks: 1)
         var rng = RandomGenerator(seed: 31)
         let w: [Tensor<Float>] = gpt.initialize(using: &rng)
-        let mlp = MLP(input: 4, width: 8, output: 2)
+        let mlp = Sequential.mlp(input: 4, width: 8, output: 2)
         let wm: [Tensor<Float>] = mlp.initialize(using: &rng)
         do {
             _ = try mlp(Tensor<Float>.zeros([3, 5]), wm)
@@ -237,19 +237,19 @@ struct ExtensionTests {
             (Conv2D(in: 2, out: 3), [[1, 2, 4, 4]]),
             (ReLU(), [[4, 6]]), (GELU(), [[4, 6]]), (Abs(), [[4, 6]]), (Mul(0.5), [[4, 6]]),
             (MeanSubtract(), [[4, 6]]), (Flatten(), [[2, 3, 4]]), (AvgPool(2), [[1, 2, 4, 4]]),
-            (MLP(input: 6, width: 8, output: 4), [[5, 6]]),
-            (ResMLP(input: 6, width: 8, output: 4, depth: 3), [[5, 6]]),
+            (Sequential.mlp(input: 6, width: 8, output: 4), [[5, 6]]),
+            (Sequential.resMLP(input: 6, width: 8, output: 4, depth: 3), [[5, 6]]),
         ]
         for (m, shapes) in cases {
             let report = try m.auditWellNormedness(inputShapes: shapes, samples: 4, using: &rng)
             #expect(report.isWellNormed, "\(m.name): \(report)")
         }
-        for (m, shapes) in [(Attention(heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4) as any Module, [[2, 5, 8]]),
+        for (m, shapes) in [(Sequential.attention(heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4) as any Module, [[2, 5, 8]]),
                             (Softmax(scale: 1), [[3, 6]])] {
             let report = try m.auditWellNormedness(inputShapes: shapes, samples: 4, using: &rng)
             #expect(report.isWellNormed, "\(m.name): \(report)")
         }
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
         let gptReport = try gpt.auditWellNormedness(inputShapes: [[2, 5]], samples: 3, perturbInputs: false, inputs: { rng in
             [Tensor<Double>(shape: [2, 5], scalars: (0..<10).map { _ in Double(rng.nextInt(below: 7)) })] }, using: &rng)
         #expect(gptReport.isWellNormed, "GPT: \(gptReport)")

@@ -20,14 +20,14 @@ private struct Problem {
 }
 
 private func mlpProblem(_ rng: inout RandomGenerator) -> Problem {
-    Problem(module: MLP(input: 6, width: 8, output: 4, depth: 3),
+    Problem(module: Sequential.mlp(input: 6, width: 8, output: 4, depth: 3),
             x: Tensor<Double>.randomNormal([16, 6], using: &rng),
             labels: (0..<16).map { _ in rng.nextInt(below: 4) })
 }
 
 private func gptProblem(_ rng: inout RandomGenerator) -> Problem {
     let ids = (0..<12).map { _ in Double(rng.nextInt(below: 7)) }
-    return Problem(module: GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2),
+    return Problem(module: Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2),
                    x: Tensor(shape: [2, 6], scalars: ids),
                    labels: (0..<12).map { _ in rng.nextInt(below: 7) })
 }
@@ -167,7 +167,7 @@ struct OptimizerTests {
 
     @Test("bad gradients are refused with a message naming the weight")
     func badGradients() throws {
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         var rng = RandomGenerator(seed: 44)
         var w: [Tensor<Double>] = mlp.initialize(using: &rng)
         var opt = try Optimizer<Double>.modular(module: mlp, learningRate: .constant(0.1))
@@ -184,7 +184,7 @@ struct DiagnosticsTests {
     @Test("per-weight report: norms in the atoms' norms, stable ranks, orthogonality of dualized updates")
     func report() throws {
         var rng = RandomGenerator(seed: 45)
-        let mlp = MLP(input: 12, width: 16, output: 4, orthogonalizer: exact)
+        let mlp = Sequential.mlp(input: 12, width: 16, output: 4, orthogonalizer: exact)
         let w: [Tensor<Double>] = mlp.initialize(using: &rng)
         let x = Tensor<Double>.randomNormal([32, 12], using: &rng)
         let labels = (0..<32).map { _ in rng.nextInt(below: 4) }
@@ -210,7 +210,7 @@ struct DiagnosticsTests {
     func approximateDualize() throws {
         var rng = RandomGenerator(seed: 46)
         for orth in [SixStepNewtonSchulz() as any Orthogonalizer, MuonNewtonSchulz(), PolarExpress()] {
-            let net = MLP(input: 24, width: 32, output: 8, orthogonalizer: orth)
+            let net = Sequential.mlp(input: 24, width: 32, output: 8, orthogonalizer: orth)
             let g = randomLike(net.weightShapes, &rng)
             let norm: Double = net.norm(try net.dualize(g))
             let d = try orth.diagnostics(for: g[1])
@@ -226,7 +226,7 @@ struct OptimizerRuleTests {
     @Test("true steepest descent: Δw = −η·‖g‖†·dualize(g) in the modular norm")
     func steepest() throws {
         var rng = RandomGenerator(seed: 47)
-        let mlp = MLP(input: 5, width: 6, output: 3, orthogonalizer: exact)
+        let mlp = Sequential.mlp(input: 5, width: 6, output: 3, orthogonalizer: exact)
         var w: [Tensor<Double>] = mlp.initialize(using: &rng)
         let w0 = w
         let g = randomLike(mlp.weightShapes, &rng)
@@ -242,7 +242,7 @@ struct OptimizerRuleTests {
     @Test("two modular groups each dualize their own directions")
     func twoModularGroups() throws {
         var rng = RandomGenerator(seed: 48)
-        let mlp = MLP(input: 5, width: 6, output: 3, orthogonalizer: exact)
+        let mlp = Sequential.mlp(input: 5, width: 6, output: 3, orthogonalizer: exact)
         var w: [Tensor<Double>] = mlp.initialize(using: &rng)
         let w0 = w
         let g = randomLike(mlp.weightShapes, &rng)
@@ -287,7 +287,7 @@ struct OptimizerConfigurationTests {
 
     @Test("a tared subtree prints its masses as tared")
     func taredPrinting() {
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
         let text = "\(gpt)"
         #expect(text.contains("blocks: Tared  mass=5 "))
         #expect(text.contains("0: Sequential  mass=2.5 ") && text.contains("query: Linear(8→8)  mass=0.4167 "))

@@ -3,8 +3,8 @@ import Testing
 
 @Suite("Parametrizations (standard, μP, modular)")
 struct ParametrizationTests {
-    let mlp = MLP(input: 784, width: 256, output: 10, depth: 3)
-    let base = MLP(input: 784, width: 64, output: 10, depth: 3)
+    let mlp = Sequential.mlp(input: 784, width: 256, output: 10, depth: 3)
+    let base = Sequential.mlp(input: 784, width: 64, output: 10, depth: 3)
 
     func scalings(_ rule: any OptimizerRule, _ module: any Module, base: any Module) throws -> [WeightScaling] {
         try Parametrization.muP(base: base).scalings(
@@ -31,7 +31,7 @@ struct ParametrizationTests {
     @Test("μP multipliers of a 4× wider GPT: embedding, attention, MLP and head")
     func gptTable() throws {
         func gpt(_ d: Int) -> any Module {
-            GPT(vocabulary: 11, heads: 2, dimension: d, queryDimension: 8, valueDimension: 8, blocks: 1)
+            Sequential.gpt(vocabulary: 11, heads: 2, dimension: d, queryDimension: 8, valueDimension: 8, blocks: 1)
         }
         let wide = gpt(64), names = wide.weightNames
         let adam = try scalings(AdamWRule(), wide, base: gpt(16))
@@ -49,7 +49,7 @@ struct ParametrizationTests {
 
     @Test("a base network without one of the weights is refused, naming it")
     func baseMismatch() {
-        let shallow = MLP(input: 784, width: 64, output: 10, depth: 2)
+        let shallow = Sequential.mlp(input: 784, width: 64, output: 10, depth: 2)
         #expect(throws: OptimizerError.self) { try scalings(AdamWRule(), mlp, base: shallow) }
     }
 
@@ -70,7 +70,7 @@ struct ParametrizationTests {
     @Test("modular parametrization: any rule's step has modular norm η")
     func modularNorm() throws {
         // The exact polar factor, so that the dualized step has modular norm exactly 1 (up to rounding).
-        let small = MLP(input: 12, width: 16, output: 5, depth: 3, orthogonalizer: SVDOrthogonalizer())
+        let small = Sequential.mlp(input: 12, width: 16, output: 5, depth: 3, orthogonalizer: SVDOrthogonalizer())
         var rng = RandomGenerator(seed: 6)
         for rule in [AdamWRule(), ADOPTRule(), LAMBRule(), SGDRule(), ShampooRule()] as [any OptimizerRule] {
             var w: [Tensor<Double>] = small.initialize(using: &rng)
@@ -104,7 +104,7 @@ struct ParametrizationTests {
 struct UpdateSizeTests {
     @Test("a step of known spectral norm is measured in the atom's norm and against √(fan_out/fan_in)")
     func knownStep() throws {
-        let mlp = MLP(input: 12, width: 16, output: 5, depth: 3)
+        let mlp = Sequential.mlp(input: 12, width: 16, output: 5, depth: 3)
         var rng = RandomGenerator(seed: 8)
         let before: [Tensor<Double>] = mlp.initialize(using: &rng)
         // Each step is 0.5 × a semi-orthogonal matrix: spectral norm 0.5.

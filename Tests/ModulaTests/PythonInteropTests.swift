@@ -25,7 +25,7 @@ struct PythonInteropTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var rng = RandomGenerator(seed: 60)
-        let mlp = MLP(input: 3, width: 4, output: 2)
+        let mlp = Sequential.mlp(input: 3, width: 4, output: 2)
         var w: [Tensor<Float>] = mlp.initialize(using: &rng)
         var opt = try Optimizer<Float>.modular(module: mlp, learningRate: .constant(0.1), momentum: .ema(0.9))
         let x = Tensor<Float>.randomNormal([5, 3], using: &rng), y = Tensor<Float>.randomNormal([5, 2], using: &rng)

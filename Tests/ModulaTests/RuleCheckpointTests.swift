@@ -8,7 +8,7 @@ struct RuleCheckpointTests {
     @Test("save and resume give the uninterrupted run's weights exactly", arguments: ruleCases.map(\.label))
     func resume(_ label: String) throws {
         let c = ruleCases.first { $0.label == label }!
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         var rng = RandomGenerator(seed: 5)
         let start: [Tensor<Double>] = mlp.initialize(using: &rng)
         var data = RandomGenerator(seed: 1)

@@ -187,7 +187,7 @@ func compareWithDirect(
     let step = direct(c.label)
     var theirs = start.map(\.scalars)
     let shapes = module.weightShapes
-    let fans = module.atoms.map { $0.atom.fans }
+    let fans = module.weightFans
     var states = Array(repeating: [String: [Double]](), count: start.count)
     curvatureRNG = RandomGenerator(seed: 9)
     for t in 0..<steps {
@@ -211,7 +211,7 @@ func compareWithDirect(
 struct RuleTests {
     @Test("10 steps on an MLP (Double) give the direct implementation's weights", arguments: ruleCases)
     func mlp(_ c: RuleCase) throws {
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         var data = RandomGenerator(seed: 1)
         let batches = (0..<10).map { _ in
             (Tensor<Double>.randomNormal([5, 6], using: &data), (0..<5).map { _ in data.nextInt(below: 4) })
@@ -223,7 +223,7 @@ struct RuleTests {
     @Test("one step on a small GPT (Double) gives the direct implementation's weights",
           arguments: ruleCases.filter { $0.label != "agd" })  // AGD's rule is stated for MLPs
     func gpt(_ c: RuleCase) throws {
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 2)
         var data = RandomGenerator(seed: 2)
         let ids = Tensor<Double>(shape: [2, 5], scalars: (0..<10).map { _ in Double(data.nextInt(below: 7)) })
         let labels = (0..<10).map { _ in data.nextInt(below: 7) }
@@ -234,11 +234,11 @@ struct RuleTests {
 
     @Test("roles: the first matrix atom is the input layer, the last the output layer, vectors input-like")
     func roles() {
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         #expect(mlp.roles() == [.input, .hidden, .output])
         #expect(mlp.roles(overrides: ["2.weight": .output]) == [.input, .output, .output])
         #expect(mlp.roles(overrides: ["0.weight": .hidden]) == [.hidden, .hidden, .output])
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
         let r = gpt.roles()
         #expect(r.first == .input && r.last == .output && r.dropFirst().dropLast().allSatisfy { $0 == .hidden })
         #expect(Linear(in: 3, out: 4).roles() == [.hidden])
@@ -248,7 +248,7 @@ struct RuleTests {
 
     @Test("a rule that needs curvature refuses a step without it, naming the rule and the step")
     func curvatureRequired() throws {
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         var rng = RandomGenerator(seed: 3)
         var w: [Tensor<Double>] = mlp.initialize(using: &rng)
         var optimizer = try Optimizer<Double>(module: mlp, groups: [
@@ -266,14 +266,14 @@ struct RuleTests {
 struct RoleTreeTests {
     @Test("the tree marks each atom with its role")
     func printed() {
-        let mlp = MLP(input: 6, width: 8, output: 4, depth: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 4, depth: 3)
         let lines = mlp.treeWithRoles().split(separator: "\n")
         let marked = lines.filter { $0.contains("role=") }
         #expect(marked.count == 3)
         #expect(marked[0].contains("Linear(6→8)") && marked[0].hasSuffix("role=input"))
         #expect(marked[1].hasSuffix("role=hidden") && marked[2].hasSuffix("role=output"))
         #expect(mlp.treeWithRoles(overrides: ["0.weight": .hidden]).split(separator: "\n").first { $0.contains("role=") }!.hasSuffix("role=hidden"))
-        let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+        let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
         #expect(gpt.treeWithRoles().split(separator: "\n").filter { $0.contains("role=") }.count == gpt.weightCount)
     }
 }

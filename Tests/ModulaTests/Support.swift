@@ -25,14 +25,21 @@ func randomLike(_ shapes: [[Int]], _ rng: inout RandomGenerator) -> [Tensor<Doub
 }
 
 /// A random network of width `d` (input and output `[batch, d]`) together with its mass and
-/// sensitivity computed independently from the rules of DESIGN §2.
+/// sensitivity computed independently from the propagation rules [Large et al. 2024, §3].
 struct RandomNetwork {
     var module: any Module
     var mass: Double
     var sensitivity: Double
 }
 
-func randomNetwork(width d: Int, depth: Int, _ rng: inout RandomGenerator) -> RandomNetwork {
+///
+/// With `lowRank`, a fifth of the draws (taken before any other) are ``LowRankLinear`` atoms; without it, the draws
+/// are those the tests were written with.
+func randomNetwork(width d: Int, depth: Int, lowRank: Bool = false, _ rng: inout RandomGenerator) -> RandomNetwork {
+    if lowRank && rng.nextInt(below: 5) == 0 {
+        let m = Double(1 + rng.nextInt(below: 2)), r = 1 + rng.nextInt(below: d)
+        return RandomNetwork(module: LowRankLinear(in: d, out: d, rank: r, orthogonalizer: exact, mass: m), mass: m, sensitivity: 1)
+    }
     let choice = depth <= 0 ? rng.nextInt(below: 3) : rng.nextInt(below: 8)
     switch choice {
     case 0:
@@ -45,24 +52,24 @@ func randomNetwork(width d: Int, depth: Int, _ rng: inout RandomGenerator) -> Ra
         let n = norms[rng.nextInt(below: norms.count)]
         return RandomNetwork(module: Linear(in: d, out: d, norm: n, orthogonalizer: exact), mass: 1, sensitivity: 1)
     case 3:  // composition
-        let a = randomNetwork(width: d, depth: depth - 1, &rng), b = randomNetwork(width: d, depth: depth - 1, &rng)
+        let a = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng), b = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng)
         return RandomNetwork(module: a.module.then(b.module), mass: a.mass + b.mass, sensitivity: a.sensitivity * b.sensitivity)
     case 4:  // sum
-        let a = randomNetwork(width: d, depth: depth - 1, &rng), b = randomNetwork(width: d, depth: depth - 1, &rng)
+        let a = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng), b = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng)
         return RandomNetwork(module: a.module + b.module, mass: a.mass + b.mass, sensitivity: a.sensitivity + b.sensitivity)
     case 5:  // scalar multiple
-        let a = randomNetwork(width: d, depth: depth - 1, &rng)
+        let a = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng)
         let c = (rng.nextUnitDouble() * 2 - 1) * 2
         let s = c == 0 ? 0.5 : c
         return RandomNetwork(module: s * a.module, mass: a.mass, sensitivity: Swift.abs(s) * a.sensitivity)
     case 6:  // tare
-        let a = randomNetwork(width: d, depth: depth - 1, &rng)
+        let a = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng)
         if a.mass == 0 { return a }
         let m = 0.5 + rng.nextUnitDouble() * 3
         return RandomNetwork(module: a.module.tared(m), mass: m, sensitivity: a.sensitivity)
     default:  // tuple then Add, written explicitly
-        let a = randomNetwork(width: d, depth: depth - 1, &rng), b = randomNetwork(width: d, depth: depth - 1, &rng)
-        let c = randomNetwork(width: d, depth: depth - 1, &rng)
+        let a = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng), b = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng)
+        let c = randomNetwork(width: d, depth: depth - 1, lowRank: lowRank, &rng)
         return RandomNetwork(
             module: Parallel([a.module, b.module, c.module]).then(Add()),
             mass: a.mass + b.mass + c.mass, sensitivity: a.sensitivity + b.sensitivity + c.sensitivity)
@@ -70,9 +77,9 @@ func randomNetwork(width d: Int, depth: Int, _ rng: inout RandomGenerator) -> Ra
 }
 
 /// Networks with at least one weight.
-func randomWeightedNetwork(width: Int, depth: Int, _ rng: inout RandomGenerator) -> RandomNetwork {
+func randomWeightedNetwork(width: Int, depth: Int, lowRank: Bool = false, _ rng: inout RandomGenerator) -> RandomNetwork {
     while true {
-        let n = randomNetwork(width: width, depth: depth, &rng)
+        let n = randomNetwork(width: width, depth: depth, lowRank: lowRank, &rng)
         if n.mass > 0 { return n }
     }
 }

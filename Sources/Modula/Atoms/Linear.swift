@@ -55,6 +55,3 @@ public struct Linear: Atom {
         Linear(in: fanIn, out: fanOut, norm: matrixNorm, orthogonalizer: orthogonalizer, mass: mass)
     }
 }
-
-/// The orthogonalizer atoms use unless told otherwise.
-public let defaultOrthogonalizer: any Orthogonalizer = SixStepNewtonSchulz()

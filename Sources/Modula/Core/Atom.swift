@@ -1,4 +1,5 @@
-/// A module that owns exactly one weight tensor and declares its norm and duality map.
+/// A module that owns exactly one weight tensor and declares its norm and duality map: the common case of
+/// ``MultiWeightAtom``.
 ///
 /// An atom keeps forward, norm, duality map, initialization and projection side by side; the
 /// combinators do the rest. A custom atom is one small type:
@@ -14,7 +15,7 @@
 ///     func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> Tensor<S> { .ones([width]) }
 /// }
 /// ```
-public protocol Atom: Module {
+public protocol Atom: MultiWeightAtom {
     /// Shape of the atom's weight tensor.
     var weightShape: [Int] { get }
     /// The forward map for one input tensor.
@@ -31,98 +32,33 @@ public protocol Atom: Module {
     func dualNorm<S: TensorScalar>(_ g: Tensor<S>) -> S
 }
 
+// The one-weight requirements seen as the general atom's: lists of one tensor (the lists' lengths are checked by
+// `MultiWeightAtom` before these run).
 extension Atom {
-    public var mass: Double { 1 }
-    public var sensitivity: Double { 1 }
-    public var children: [(label: String, module: any Module)] { [] }
     public var weightShapes: [[Int]] { [weightShape] }
     public var weightNames: [String] { ["weight"] }
 
     public func project<S: TensorScalar>(_ w: Tensor<S>) -> Tensor<S> { w }
     public func dualNorm<S: TensorScalar>(_ g: Tensor<S>) -> S { g.dotValue(dualize(g)) }
 
-    public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
-        guard inputs.count == 1 else {
-            throw ModuleError(module: name, problem: "expected 1 input tensor, got \(inputs.count)")
-        }
-        guard let w = weights.first, weights.count == 1 else {
-            throw ModuleError(module: name, problem: "expected 1 weight tensor, got \(weights.count)")
-        }
-        guard w.shape == weightShape else {
-            throw ModuleError(module: name, problem: "weight has shape \(w.shape), expected \(weightShape)")
-        }
-        return try hooked(self, inputs) { [try apply(inputs[0], weight: w)] }
+    public func apply<S: TensorScalar>(_ x: Tensor<S>, weights: [Tensor<S>]) throws -> Tensor<S> {
+        try apply(x, weight: weights[0])
     }
     public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] {
         let w: Tensor<S> = initialize(using: &rng)
         return [w]
     }
-    public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] {
-        requireOne(weights, "project")
-        return [project(weights[weights.startIndex])]
-    }
-    public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S {
-        requireOne(weights, "norm")
-        return norm(weights[weights.startIndex])
-    }
-    public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S {
-        requireOne(gradient, "dualNorm")
-        return dualNorm(gradient[gradient.startIndex])
-    }
-    public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
-        requireOne(gradient, "dualize")
-        let g = gradient[gradient.startIndex]
-        if mass == 0 || targetNorm == 0 { return [Tensor.zeros(g.shape)] }
-        var d = dualize(g)
-        d.scaleInPlace(by: targetNorm)
-        return [d]
-    }
+    public func project<S: TensorScalar>(weights: [Tensor<S>]) -> [Tensor<S>] { [project(weights[0])] }
+    public func norm<S: TensorScalar>(weights: [Tensor<S>]) -> S { norm(weights[0]) }
+    public func dualNorm<S: TensorScalar>(gradients: [Tensor<S>]) -> S { dualNorm(gradients[0]) }
+    public func dualize<S: TensorScalar>(gradients: [Tensor<S>]) -> [Tensor<S>] { [dualize(gradients[0])] }
+}
 
-    /// Stops with a message unless `list` holds exactly one tensor (an atom's weight or its gradient).
-    func requireOne<S: TensorScalar>(_ list: ArraySlice<Tensor<S>>, _ call: String) {
-        require(list.count == 1, "\(name).\(call): an atom takes 1 tensor, got \(list.count)")
-    }
-
+extension MultiWeightAtom {
     /// Throws unless the last axis of `x` has extent `n`.
     public func expectLastAxis<S>(_ x: Tensor<S>, _ n: Int, _ what: String = "input") throws {
         guard x.rank >= 1, x.shape[x.rank - 1] == n else {
             throw ModuleError(module: name, problem: "\(what) of shape \(x.shape) must end in an axis of size \(n)")
         }
-    }
-}
-
-/// A module with no weights (mass 0): nonlinearities, reshapes and attention plumbing.
-public protocol Bond: Module {
-    /// The forward map on a list of inputs.
-    func apply<S: TensorScalar>(_ inputs: [Tensor<S>]) throws -> [Tensor<S>]
-}
-
-extension Bond {
-    public var mass: Double { 0 }
-    public var children: [(label: String, module: any Module)] { [] }
-    public var weightShapes: [[Int]] { [] }
-    public var weightNames: [String] { [] }
-    public func forward<S: TensorScalar>(_ inputs: [Tensor<S>], weights: ArraySlice<Tensor<S>>) throws -> [Tensor<S>] {
-        try hooked(self, inputs) { try apply(inputs) }
-    }
-    public func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] { [] }
-    public func project<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> [Tensor<S>] { [] }
-    public func norm<S: TensorScalar>(_ weights: ArraySlice<Tensor<S>>) -> S { 0 }
-    public func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S { 0 }
-    public func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] { [] }
-}
-
-/// A bond that maps one tensor to one tensor.
-public protocol UnaryBond: Bond {
-    /// The forward map.
-    func apply<S: TensorScalar>(_ x: Tensor<S>) throws -> Tensor<S>
-}
-
-extension UnaryBond {
-    public func apply<S: TensorScalar>(_ inputs: [Tensor<S>]) throws -> [Tensor<S>] {
-        guard inputs.count == 1 else {
-            throw ModuleError(module: name, problem: "expected 1 input tensor, got \(inputs.count)")
-        }
-        return [try apply(inputs[0])]
     }
 }

@@ -32,7 +32,7 @@ public struct GradientEvent<Scalar: TensorScalar> {
 ///
 /// ```swift
 /// var sizes: [String: Float] = [:]
-/// let record = Hook.forward(Float.self, where: { _, m in m is any Atom }) { e in
+/// let record = Hook.forward(Float.self, where: { _, m in m is any MultiWeightAtom }) { e in   // every atom
 ///     sizes[e.path] = (e.outputs[0].squaredNormValue / Float(e.outputs[0].count)).squareRoot()
 ///     return nil                                  // keep the outputs
 /// }
@@ -127,17 +127,4 @@ func hooked<S: TensorScalar>(
         }
     }
     return outputs
-}
-
-extension Module {
-    /// The path that hooks see for each atom, in the order of ``Module/weightNames`` (so `atomPaths[i]` is the atom
-    /// that owns weight i): the nonempty labels from the root down, joined by dots.
-    public var atomPaths: [String] {
-        func walk(_ m: any Module, _ prefix: [String]) -> [String] {
-            if m is any Atom { return [prefix.joined(separator: ".")] }
-            if let n = m as? Named { return walk(n.module, prefix) }
-            return m.children.flatMap { label, c in walk(c, label.isEmpty ? prefix : prefix + [label]) }
-        }
-        return walk(self, [])
-    }
 }

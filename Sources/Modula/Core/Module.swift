@@ -50,7 +50,7 @@ public protocol Module: Sendable, CustomStringConvertible {
 extension Module {
     public var label: String? { nil }
     public var atomCount: Int {
-        if self is any Atom { return 1 }
+        if self is any MultiWeightAtom { return 1 }
         return children.reduce(0) { $0 + $1.module.atomCount }
     }
     public var bondCount: Int {
@@ -89,7 +89,7 @@ extension Module {
             let head = label.map { $0.isEmpty ? "" : "\($0): " } ?? ""
             lines.append("\(indent)\(head)\(m.name)  mass=\(formatNumber(m.mass * scale)) sensitivity=\(formatNumber(m.sensitivity))")
             var inner = scale
-            if let t = ((m as? Named)?.module ?? m) as? Tared, t.module.mass > 0 { inner = scale * t.mass / t.module.mass }
+            if let r = (m as? any ForwardingModule)?.rescaledMass { inner = scale * r.outer / r.inner }
             for c in m.children { walk(c.module, c.label, indent + "  ", inner) }
         }
         walk(self, nil, "", 1)
@@ -185,37 +185,6 @@ extension Module {
     }
 }
 
-/// A module applied to inputs that do not fit, or given weights of the wrong number or shape.
-public struct ModuleError: Error, CustomStringConvertible, Equatable {
-    /// Labels from the root of the network down to the module that failed.
-    public var path: [String]
-    /// The failing module's name.
-    public var module: String
-    /// What was expected and what was found.
-    public var problem: String
-
-    /// An error in `module` (at `path` from the root) with a description of `problem`.
-    public init(path: [String] = [], module: String, problem: String) {
-        self.path = path
-        self.module = module
-        self.problem = problem
-    }
-
-    public var description: String {
-        let at = path.isEmpty ? "" : " at \(path.joined(separator: "."))"
-        return "\(module)\(at): \(problem)"
-    }
-}
-
-/// Runs `body` (a child's forward pass), prefixing the path of any ``ModuleError`` it throws with `label`, and
-/// extending the path that active hooks see (``withHooks(_:_:)``).
-func within<R>(_ label: String, _ body: () throws -> R) throws -> R {
-    do { return try hookPath(label, body) } catch var e as ModuleError {
-        e.path.insert(label, at: 0)
-        throw e
-    }
-}
-
 func formatNumber(_ x: Double) -> String {
     if x == x.rounded() && Swift.abs(x) < 1e6 { return String(Int(x)) }
     var s = String(format4: x)
@@ -227,27 +196,5 @@ extension String {
     init(format4 x: Double) {
         let scaled = (x * 10000).rounded() / 10000
         self = "\(scaled)"
-    }
-}
-
-extension Module {
-    /// The atoms of the tree in weight order, with their weight names.
-    public var atoms: [(name: String, atom: any Atom)] {
-        Array(zip(weightNames, atomList))
-    }
-
-    var atomList: [any Atom] {
-        if let a = self as? any Atom { return [a] }
-        if let n = self as? Named { return n.module.atomList }
-        return children.flatMap { $0.module.atomList }
-    }
-
-    /// The dualize target each atom receives when the whole network is dualized to `targetNorm`:
-    /// t·(μ_atom/μ)/Π(sensitivities downstream), found by dualizing and measuring each atom's norm
-    /// of its share (so it reflects exactly what ``Module/dualize(_:targetNorm:)`` does).
-    public func atomTargets(targetNorm: Double = 1, using rng: inout RandomGenerator) -> [(name: String, target: Double)] {
-        let g = weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
-        let d = dualize(g[...], targetNorm: targetNorm)
-        return zip(atoms, d).map { ($0.name, $0.atom.norm($1)) }
     }
 }

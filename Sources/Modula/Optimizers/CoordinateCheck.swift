@@ -62,7 +62,7 @@ public struct CoordinateCheck: Sendable {
             var record: [String: (name: String, rms: [Double], change: [Double])] = [:]
             func measure() throws {
                 var outputs: [(String, String, Tensor<Float>)] = []
-                let hook = Hook.forward(Float.self, where: { _, m in !onlyAtoms || m is any Atom }) { e in
+                let hook = Hook.forward(Float.self, where: { _, m in !onlyAtoms || m is any MultiWeightAtom }) { e in
                     if let y = e.outputs.first { outputs.append((e.path, e.module.name, y.detached)) }
                     return nil
                 }

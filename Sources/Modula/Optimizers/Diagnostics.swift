@@ -2,9 +2,10 @@
 public struct WeightDiagnostics: Sendable, CustomStringConvertible {
     /// The weight's name.
     public let name: String
-    /// ‖w‖ in the atom's own norm.
+    /// ‖w‖ in the atom's own norm (for an atom with several weights, the norm of all of them).
     public let weightNorm: Double
-    /// ‖Δw‖ in the atom's own norm (Δw = weights after the step − before).
+    /// ‖Δw‖ in the atom's own norm (Δw = weights after the step − before; for an atom with several weights, of its
+    /// whole step).
     public let updateNorm: Double
     /// Largest singular value of the gradient (matrices only; power iteration).
     public let gradientSpectralNorm: Double?
@@ -31,9 +32,11 @@ extension Module {
     public func diagnostics<S: TensorScalar>(
         before: [Tensor<S>], after: [Tensor<S>], gradients: [Tensor<S>]
     ) -> [WeightDiagnostics] {
-        atoms.indices.map { i in
-            let (name, atom) = atoms[i]
-            let delta = after[i] - before[i]
+        let names = weightNames
+        let deltas = zip(after, before).map { $0 - $1 }
+        let weightNorms = atomNorms(after), updateNorms = atomNorms(deltas)
+        return names.indices.map { i in
+            let delta = deltas[i]
             let isMatrix = delta.rank == 2
             let gSigma = isMatrix ? estimatedSpectralNorm(gradients[i]) : nil
             let dSigma = isMatrix ? estimatedSpectralNorm(delta) : nil
@@ -50,7 +53,7 @@ extension Module {
                 orth = (Double((gram - Tensor<S>.identity(k)).squaredNormValue) / Double(k)).squareRoot()
             }
             return WeightDiagnostics(
-                name: name, weightNorm: Double(atom.norm(after[i])), updateNorm: Double(atom.norm(delta)),
+                name: names[i], weightNorm: Double(weightNorms[i]), updateNorm: Double(updateNorms[i]),
                 gradientSpectralNorm: gSigma, gradientStableRank: stable(gradients[i], gSigma),
                 updateStableRank: stable(delta, dSigma), orthogonalityError: orth)
         }

@@ -54,7 +54,7 @@ public struct ParameterGroup: Sendable {
     /// A label for reports.
     public var label: String
     /// Whether the weight with this name, owned by this atom, belongs to the group.
-    public var selects: @Sendable (_ name: String, _ atom: any Atom) -> Bool
+    public var selects: @Sendable (_ name: String, _ atom: any MultiWeightAtom) -> Bool
     /// How the group's weights are updated.
     public var rule: UpdateRule
     /// The learning-rate schedule η(step).
@@ -66,7 +66,7 @@ public struct ParameterGroup: Sendable {
 
     /// A group named `label` of the weights `selects` accepts (all by default).
     public init(
-        _ label: String, selects: @escaping @Sendable (String, any Atom) -> Bool = { _, _ in true },
+        _ label: String, selects: @escaping @Sendable (String, any MultiWeightAtom) -> Bool = { _, _ in true },
         rule: UpdateRule, learningRate: Schedule, weightDecay: Double = 0, learningRateMultiplier: Double = 1
     ) {
         self.label = label
@@ -125,7 +125,9 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public var nonFiniteSteps = NonFinitePolicy.stop
     /// How many steps were skipped under ``NonFinitePolicy/skip`` (not part of ``state``).
     public private(set) var skippedSteps = 0
-    private let atoms: [(name: String, atom: any Atom)]
+    private let atoms: [(name: String, atom: any MultiWeightAtom)]
+    /// Each weight's fan-in and fan-out, and the weights of the atom that owns it.
+    private let fans: [(fanIn: Int, fanOut: Int)], atomWeights: [Range<Int>]
 
     /// An optimizer for `module`; each weight joins the first group that selects it.
     ///
@@ -139,6 +141,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         self.groups = groups
         self.parametrization = parametrization
         atoms = module.atoms
+        fans = module.weightFans
+        atomWeights = module.atomEntries.flatMap { e in e.weights.map { _ in e.weights } }
         roles = module.roles(overrides: overrides)
         assignment = try atoms.map { a in
             guard let g = groups.firstIndex(where: { $0.selects(a.name, a.atom) }) else {
@@ -197,7 +201,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
 
     /// The rule context of weight `i` at the current step.
     public func context(ofWeight i: Int) -> WeightContext {
-        let (fanIn, fanOut) = atoms[i].atom.fans
+        let (fanIn, fanOut) = fans[i]
         var c = WeightContext(name: atoms[i].name, atom: atoms[i].atom, role: roles[i], fanIn: fanIn, fanOut: fanOut,
                               step: state.step, learningRate: learningRate(group: assignment[i]) * scalings[i].learningRate)
         c.epsilonScale = scalings[i].epsilon
@@ -210,7 +214,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public func report() -> String {
         var lines = ["parametrization \(parametrization.name)"]
         for i in atoms.indices {
-            let (fanIn, fanOut) = atoms[i].atom.fans
+            let (fanIn, fanOut) = fans[i]
             let rule: String
             if case .rule(let r) = groups[assignment[i]].rule { rule = r.name } else { rule = groups[assignment[i]].label }
             lines.append("\(atoms[i].name): \(roles[i]), fan-in \(fanIn), fan-out \(fanOut), \(rule), \(scalings[i])")
@@ -371,19 +375,19 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             let eta = Scalar(learningRate(group: assignment[i]))
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
-                let u = dualized(i, layout, norm, direction[i]!, { modular(assignment[i], $0)[i] })
+                let u = dualized(i, layout, norm, direction[i]!, direction, { modular(assignment[i], $0)[i] })
                 switch step {
                 case .unconstrained: updates.append((u, -eta, 1))
                 case .constrained(let radius): updates.append((u, -eta * Scalar(radius), 1 - eta))
                 case .steepest:
                     let scale: Scalar
                     if case .modular = layout, case .atom = norm { scale = modularDualNorm(assignment[i]) } else {
-                        scale = dualNorm(i, layout, norm, direction[i]!)
+                        scale = dualNorm(i, layout, norm, direction[i]!, direction)
                     }
                     updates.append((u, -eta * scale, 1))
                 }
             case .adamThenDualize(_, _, _, let layout):
-                let u = dualized(i, layout, .atom, direction[i]!, { modular(assignment[i], $0)[i] })
+                let u = dualized(i, layout, .atom, direction[i]!, direction, { modular(assignment[i], $0)[i] })
                 updates.append((u, -eta, 1))
             case .adamW, .sgd:
                 updates.append((direction[i]!, -eta, 1))
@@ -488,7 +492,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     }
 
     private func dualized(
-        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>,
+        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?],
         _ modular: (Double) -> Tensor<Scalar>
     ) -> Tensor<Scalar> {
         switch (layout, norm) {
@@ -499,20 +503,32 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
             var u: Tensor<Scalar>
             switch norm {
-            case .atom: u = atoms[i].atom.dualize(d)
+            case .atom: u = atomDualized(i, d, all)
             case .matrix(let m, let orth):
-                u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atoms[i].atom.dualize(d)
+                u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atomDualized(i, d, all)
             }
             if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
             return u
         }
     }
 
-    private func dualNorm(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>) -> Scalar {
+    private func dualNorm(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> Scalar {
         switch norm {
         case .matrix(let m, _) where d.rank == 2: return m.dualNorm(d)
-        default: return atoms[i].atom.dualNorm(d)
+        default: return atoms[i].atom.dualNorm(gradients: atomDirections(i, d, all))
         }
+    }
+
+    /// Weight i's part of its atom's unit duality map (an atom's map takes all its weights' directions at once).
+    private func atomDualized(_ i: Int, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> Tensor<Scalar> {
+        atoms[i].atom.dualize(gradients: atomDirections(i, d, all))[i - atomWeights[i].lowerBound]
+    }
+
+    /// The directions of the weights of the atom that owns weight i: `d` for weight i, each other weight's direction of
+    /// this step, and zero for a weight that has none (its group's rule keeps no direction).
+    private func atomDirections(_ i: Int, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> [Tensor<Scalar>] {
+        let r = atomWeights[i]
+        return r.map { j in j == i ? d : all[j] ?? Tensor.zeros(atoms[i].atom.weightShapes[j - r.lowerBound]) }
     }
 }
 

@@ -65,7 +65,7 @@ extension Optimizer {
     ) throws -> Optimizer {
         let head = head ?? defaultHead(module)
         func group(_ label: String, _ norm: NormChoice, _ radius: Double,
-                   _ selects: @escaping @Sendable (String, any Atom) -> Bool) -> ParameterGroup {
+                   _ selects: @escaping @Sendable (String, any MultiWeightAtom) -> Bool) -> ParameterGroup {
             ParameterGroup(
                 label, selects: selects,
                 rule: .dualized(

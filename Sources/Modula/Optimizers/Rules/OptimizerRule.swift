@@ -16,7 +16,7 @@ public struct WeightContext: Sendable {
     /// The weight's stable name (`"blocks.0.attention.query.weight"`).
     public var name: String
     /// The atom that owns it.
-    public var atom: any Atom
+    public var atom: any MultiWeightAtom
     /// Its role in the network.
     public var role: WeightRole
     /// Fan-in and fan-out: a matrix's columns and rows (a convolution's fan-in counts its kernel positions).
@@ -33,7 +33,7 @@ public struct WeightContext: Sendable {
     public var networkFactor: Double = 1
 
     /// A context for a weight of `atom`.
-    public init(name: String, atom: any Atom, role: WeightRole, fanIn: Int, fanOut: Int, step: Int, learningRate: Double) {
+    public init(name: String, atom: any MultiWeightAtom, role: WeightRole, fanIn: Int, fanOut: Int, step: Int, learningRate: Double) {
         (self.name, self.atom, self.role, self.fanIn, self.fanOut, self.step, self.learningRate) =
             (name, atom, role, fanIn, fanOut, step, learningRate)
     }

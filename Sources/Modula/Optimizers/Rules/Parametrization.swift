@@ -87,10 +87,10 @@ extension Parametrization {
     public func scalings(
         of module: any Module, rules: [(any OptimizerRule)?], roles: [WeightRole]
     ) throws -> [WeightScaling] {
-        let atoms = module.atoms
+        let atoms = module.atoms, fans = module.weightFans
         var baseFans: [String: (Int, Int)] = [:]
         if case .muP(let base) = self {
-            for a in base.atoms { baseFans[a.name] = a.atom.fans }
+            for (name, f) in zip(base.weightNames, base.weightFans) { baseFans[name] = f }
             for a in atoms where baseFans[a.name] == nil {
                 throw OptimizerError.unsupported(
                     group: "muP", reason: "the base network has no weight \(a.name); build it with the same structure at the base width")
@@ -98,7 +98,7 @@ extension Parametrization {
         }
         return atoms.indices.map { i in
             let atom = atoms[i].atom, role = roles[i]
-            let (fanIn, fanOut) = atom.fans
+            let (fanIn, fanOut) = fans[i]
             let isMatrix = atom is any MatrixAtom
             // The spectral condition's conventions: an input layer's fan-in and an output layer's fan-out are 1.
             let fi = role == .input ? 1.0 : Double(fanIn), fo = role == .output ? 1.0 : Double(fanOut)

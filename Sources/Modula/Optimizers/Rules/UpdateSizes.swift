@@ -4,7 +4,8 @@
 public struct UpdateSize: Sendable, CustomStringConvertible {
     /// The weight's name and role.
     public var name: String, role: WeightRole
-    /// ‖ΔW‖ in the atom's own norm (the modular norm's term for this atom).
+    /// ‖ΔW‖ in the atom's own norm (the modular norm's term for this atom; for an atom with several weights, the
+    /// norm of its whole step).
     public var atomNorm: Double
     /// ‖ΔW‖₂, the spectral norm of the matrix view [fan_out, fan_in] (the ℓ2 norm of a vector).
     public var spectralNorm: Double
@@ -27,14 +28,16 @@ extension Module {
     public func updateSizes<S: TensorScalar>(
         from before: [Tensor<S>], to after: [Tensor<S>], roles: [WeightRole]? = nil
     ) throws -> [UpdateSize] {
-        let list = atoms, roles = roles ?? self.roles()
-        return try list.indices.map { i in
-            let delta = after[i] - before[i]
-            let (fanIn, fanOut) = list[i].atom.fans
+        let names = weightNames, fans = weightFans, roles = roles ?? self.roles()
+        let deltas = zip(after, before).map { $0 - $1 }
+        let norms = atomNorms(deltas)
+        return try deltas.indices.map { i in
+            let delta = deltas[i]
+            let (fanIn, fanOut) = fans[i]
             let rows = delta.rank == 0 ? 1 : delta.shape[0]
             let spectral = try delta.reshaped([rows, delta.count / Swift.max(rows, 1)]).spectralNorm()
             let fi = roles[i] == .input ? 1.0 : Double(fanIn), fo = roles[i] == .output ? 1.0 : Double(fanOut)
-            return UpdateSize(name: list[i].name, role: roles[i], atomNorm: Double(list[i].atom.norm(delta)),
+            return UpdateSize(name: names[i], role: roles[i], atomNorm: Double(norms[i]),
                               spectralNorm: Double(spectral), spectralTarget: (fo / fi).squareRoot())
         }
     }
