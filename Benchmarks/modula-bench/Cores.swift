@@ -12,7 +12,7 @@ func benchSgemmCore() {
         let t = timeInterleaved(budget: 1.5, maxReps: 30, [{ sgemm(false, false, n, n, n, a, b, c) }])
         report("blas/sgemm", "\(n)x\(n)x\(n)", [
             ("gflops", fmt(2.0 * Double(n * n * n) / t[0] / 1e9, 1)), ("core", configuration.core),
-            ("threads", "\(blasThreads())"),
+            ("threads", "\(tensorThreads())"),
         ])
     }
 }

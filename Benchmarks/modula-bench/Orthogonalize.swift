@@ -32,7 +32,7 @@ func benchOrthogonalize(_ filters: [String]) {
                     let flops = Double(steps) * (3 * k * k * l + k * k * k)
                     fields += [("gflops", fmt(flops / t / 1e9, 1)), ("sgemm_ratio", fmt(flops / t / sgemmRate))]
                 }
-                fields.append(("threads", "\(blasThreads())"))
+                fields.append(("threads", "\(tensorThreads())"))
                 report("orthogonalize/\(name)", "\(rows)x\(cols)", fields)
             }
         }
