@@ -18,7 +18,7 @@ extension Tensor {
     /// by every step. X is updated in place, one panel of columns (rows when tall) at a time: each panel
     /// of B·X needs only the same panel of X, and A is free once B is formed, so the panels of B·X are
     /// written into A's memory (panels at most k wide). Only when that would make panels narrower than 64,
-    /// or a separate panel buffer is small anyway (2¹⁶ elements or fewer), is one allocated. Measured
+    /// or a separate panel buffer is small anyway (2¹⁴ elements or fewer), is one allocated. Measured
     /// speeds are in the README (`modula-bench orthogonalize/…`).
     ///
     /// - Parameter panelElements: the most elements of one panel (4 MiB of Float by default): a 1024×1024
@@ -39,7 +39,7 @@ extension Tensor {
         let wide = m <= n
         let k = wide ? m : n, long = wide ? n : m
         var width = Swift.min(long, Swift.max(64, panelElements / k))  // columns (rows when tall) per panel
-        let separate = k < 64 || k * width <= 1 << 16
+        let separate = k < 64 || k * width <= 1 << 14
         if !separate { width = Swift.min(width, k) }  // panels of B·X fit in A
         let panels = (long + width - 1) / width
         let panel = Swift.min(width, ((long + panels - 1) / panels + 7) & ~7)  // equal panels, multiples of 8

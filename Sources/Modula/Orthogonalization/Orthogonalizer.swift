@@ -4,8 +4,9 @@
 /// A method that approximates the polar factor `U Vᵀ` of a matrix `G = U Σ Vᵀ`.
 ///
 /// The polar factor is the duality map of the spectral norm: `dualize(G)` for a Linear atom is
-/// `√(out/in)·U Vᵀ` [MD]. Exact SVD is slow, so optimizers use polynomial iterations (Newton–Schulz
-/// and its tuned variants) that push every nonzero singular value towards 1 with matrix products only.
+/// `√(out/in)·U Vᵀ` (Bernstein & Newhouse 2024, "Modular Duality in Deep Learning"). Exact SVD is slow, so
+/// optimizers use polynomial iterations (Newton–Schulz and its tuned variants) that push every nonzero
+/// singular value towards 1 with matrix products only.
 ///
 /// ```swift
 /// var rng = RandomGenerator(seed: 0)
