@@ -266,30 +266,23 @@ func dotKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ 
 }
 
 func extremumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int, largest: Bool) -> T {
-    // Four running extrema: a select per element, which vectorizes (a `where` filter does not).
     // A NaN element replaces the running value and then stays (every comparison with it fails):
     // the extremum of a tensor holding NaN is NaN.
+    largest ? runningExtremum(x, n) { v, m in v > m || v != v ? v : m } : runningExtremum(x, n) { v, m in v < m || v != v ? v : m }
+}
+
+/// Four running extrema, `m = pick(x[i], m)`: a select per element, which vectorizes (a `where` filter does not).
+@inline(__always)
+private func runningExtremum<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int, _ pick: (T, T) -> T) -> T {
     var m = (x[0], x[0], x[0], x[0])
     var i = 0
-    if largest {
-        @inline(__always) func pick(_ v: T, _ m: T) -> T { v > m || v != v ? v : m }
-        while i + 4 <= n {
-            m.0 = pick(x[i], m.0); m.1 = pick(x[i + 1], m.1)
-            m.2 = pick(x[i + 2], m.2); m.3 = pick(x[i + 3], m.3)
-            i += 4
-        }
-        while i < n { m.0 = pick(x[i], m.0); i += 1 }
-        return pick(pick(m.0, m.1), pick(m.2, m.3))
-    } else {
-        @inline(__always) func pick(_ v: T, _ m: T) -> T { v < m || v != v ? v : m }
-        while i + 4 <= n {
-            m.0 = pick(x[i], m.0); m.1 = pick(x[i + 1], m.1)
-            m.2 = pick(x[i + 2], m.2); m.3 = pick(x[i + 3], m.3)
-            i += 4
-        }
-        while i < n { m.0 = pick(x[i], m.0); i += 1 }
-        return pick(pick(m.0, m.1), pick(m.2, m.3))
+    while i + 4 <= n {
+        m.0 = pick(x[i], m.0); m.1 = pick(x[i + 1], m.1)
+        m.2 = pick(x[i + 2], m.2); m.3 = pick(x[i + 3], m.3)
+        i += 4
     }
+    while i < n { m.0 = pick(x[i], m.0); i += 1 }
+    return pick(pick(m.0, m.1), pick(m.2, m.3))
 }
 
 func transposeKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ rows: Int, _ cols: Int, _ y: UnsafeMutablePointer<T>) {

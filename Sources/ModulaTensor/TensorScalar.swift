@@ -26,10 +26,11 @@ public enum BinaryOp: Sendable {
 
 /// The scalar types a ``Tensor`` can hold: `Float` and `Double`.
 ///
-/// Use it as a generic constraint (`func f<S: TensorScalar>(_ x: Tensor<S>)`); the protocol cannot be
-/// adopted outside swift-modula. Its one requirement, ``_kernels``, hands the tensor layer the raw-pointer
-/// kernels (BLAS, LAPACK, vectorized loops) of the type; they are `package` API, so they neither appear
-/// in a user's completions nor clash with other libraries' `Float.exp` or `Float.pow`.
+/// Use it as a generic constraint (`func f<S: TensorScalar>(_ x: Tensor<S>)`). Its one requirement,
+/// ``_kernels``, hands the tensor layer the raw-pointer kernels (BLAS, LAPACK, vectorized loops) of the
+/// type; they are `package` API, so they neither appear in a user's completions nor clash with other
+/// libraries' `Float.exp` or `Float.pow`. Only swift-modula can make a kernel table, so other types cannot
+/// usefully conform.
 public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// The tensor layer's kernels for this type (an implementation detail of swift-modula, not API).
