@@ -13,7 +13,7 @@ func benchSgemmCore() {
         report("blas/sgemm", "\(n)x\(n)x\(n)", [
             ("gflops", fmt(2.0 * Double(n * n * n) / t[0] / 1e9, 1)), ("core", configuration.core),
             ("peak_fraction", fmt(2.0 * Double(n * n * n) / t[0] / fp32Peak())),
-            ("threads", "\(blasThreads())"),
+            ("threads", "\(tensorThreads())"),
         ])
     }
 }

@@ -24,9 +24,9 @@ func withDenormals(flushed: Bool, _ body: @escaping () -> Void) -> () -> Void {
 func benchDenormals(_ filters: [String]) {
     let sgemmSelected = selected("denormal/sgemm", filters), stepSelected = selected("denormal/step", filters)
     if !sgemmSelected && !stepSelected { return }
-    let initial = blasThreads()
-    setBLASThreads(1)
-    defer { setBLASThreads(initial) }
+    let initial = tensorThreads()
+    setTensorThreads(1)
+    defer { setTensorThreads(initial) }
 
     if sgemmSelected { benchDenormalGEMM() }
     if stepSelected { benchDenormalStep() }

@@ -33,7 +33,7 @@ func benchOrthogonalize(_ filters: [String]) {
                     fields += [("gflops", fmt(flops / t / 1e9, 1)), ("sgemm_ratio", fmt(flops / t / sgemmRate)),
                                ("peak_fraction", fmt(flops / t / fp32Peak()))]
                 }
-                fields.append(("threads", "\(blasThreads())"))
+                fields.append(("threads", "\(tensorThreads())"))
                 report("orthogonalize/\(name)", "\(rows)x\(cols)", fields)
             }
         }

@@ -35,7 +35,7 @@ nonisolated(unsafe) var peakCache: [Int: Double] = [:]
 
 /// The FP32 peak (FLOP/s) of the widest instruction set at the current thread count of the tensor layer.
 func fp32Peak() -> Double {
-    let threads = blasThreads()
+    let threads = tensorThreads()
     if let p = peakCache[threads] { return p }
     let p = measurePeak(isa: peakInstructionSets[0].isa, threads: threads)
     peakCache[threads] = p
@@ -45,9 +45,9 @@ func fp32Peak() -> Double {
 func benchPeak() {
     withEachThreadCount {
         for set in peakInstructionSets {
-            let flops = measurePeak(isa: set.isa, threads: blasThreads())
-            if set.isa == peakInstructionSets[0].isa { peakCache[blasThreads()] = flops }
-            report("peak/fma", set.name, [("gflops", fmt(flops / 1e9, 1)), ("threads", "\(blasThreads())")])
+            let flops = measurePeak(isa: set.isa, threads: tensorThreads())
+            if set.isa == peakInstructionSets[0].isa { peakCache[tensorThreads()] = flops }
+            report("peak/fma", set.name, [("gflops", fmt(flops / 1e9, 1)), ("threads", "\(tensorThreads())")])
         }
     }
 }

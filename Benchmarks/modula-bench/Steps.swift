@@ -258,9 +258,9 @@ func benchSteps(_ filters: [String]) {
     let names = filters.filter { !$0.hasPrefix("threads=") }
     let chosen = stepNames.filter { n in names.isEmpty || names.contains { n.contains($0) } }
     if chosen.isEmpty { return }
-    let initial = blasThreads()
+    let initial = tensorThreads()
     for threads in threadCounts {
-        setBLASThreads(threads)
+        setTensorThreads(threads)
         if chosen.contains("step/hello-gpt") {
             let p = gptProblem()
             let (t, memory) = measureSteps(p, budget: 4)
@@ -288,5 +288,5 @@ func benchSteps(_ filters: [String]) {
             ] + memory)
         }
     }
-    setBLASThreads(initial)
+    setTensorThreads(initial)
 }

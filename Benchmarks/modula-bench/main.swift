@@ -104,12 +104,12 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
 
 /// Runs `body` with OpenBLAS on one thread and then on its default count (once if that is 1).
 func withEachThreadCount(_ body: () -> Void) {
-    let all = blasThreads()
+    let all = tensorThreads()
     for t in Set([1, all]).sorted() {
-        setBLASThreads(t)
+        setTensorThreads(t)
         body()
     }
-    setBLASThreads(all)
+    setTensorThreads(all)
 }
 
 func benchMatmul() {
@@ -127,7 +127,7 @@ func benchMatmul() {
         report("matmul", "\(m)x\(k)x\(n)", [
             ("ms", fmt(t[0] * 1e3)), ("gflops", fmt(flops / t[0] / 1e9, 1)),
             ("sgemm_gflops", fmt(flops / t[1] / 1e9, 1)), ("sgemm_ratio", fmt(t[1] / t[0])),
-            ("peak_fraction", fmt(flops / t[0] / fp32Peak())), ("threads", "\(blasThreads())"),
+            ("peak_fraction", fmt(flops / t[0] / fp32Peak())), ("threads", "\(tensorThreads())"),
         ])
     }
     }
@@ -166,7 +166,7 @@ func benchElementwise(_ filters: [String]) {
             report(name, "\(elementCount)", [
                 ("ms", fmt(t[0] * 1e3)), ("gbps", fmt(Double(bytes) / t[0] / 1e9, 2)),
                 ("memcpy_gbps", fmt(Double(bytes) / t[1] / 1e9, 2)), ("memcpy_ratio", fmt(t[1] / t[0])),
-                ("threads", "\(blasThreads())"),
+                ("threads", "\(tensorThreads())"),
             ])
         }
     }
@@ -205,7 +205,7 @@ func benchMLPStep() {
     }
     report("step/mlp-1024", "batch=\(batch)", [
         ("ms", fmt(t[0] * 1e3)), ("blas_ms", fmt(t[1] * 1e3)), ("blas_fraction", fmt(t[1] / t[0])),
-        ("gflops", fmt(flops / t[0] / 1e9, 1)), ("threads", "\(blasThreads())"),
+        ("gflops", fmt(flops / t[0] / 1e9, 1)), ("threads", "\(tensorThreads())"),
     ])
 }
 
@@ -220,7 +220,7 @@ let start = now()
 // Environment first, so that figures from different machines or settings are not compared by mistake.
 let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "unset"
 print("# \(blasConfiguration)")
-print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(blasThreads()), OPENBLAS_CORETYPE: \(coreType)")
+print("# float kernels: \(floatKernelInstructionSet), OpenBLAS threads: \(tensorThreads()), OPENBLAS_CORETYPE: \(coreType)")
 if selected("peak", filters) { benchPeak() }  // Peak.swift
 if selected("matmul", filters) { benchMatmul() }
 if elementwiseNames.contains(where: { selected($0, filters) }) { benchElementwise(filters) }

@@ -23,7 +23,7 @@ struct Common: ParsableArguments {
     }
 
     func environment() -> ExampleEnvironment {
-        if let threads { setBLASThreads(threads) }
+        if let threads { setTensorThreads(threads) }
         var env = ExampleEnvironment(figures: noFigures ? nil : figures)
         env.metricsDirectory = logDir
         return env

@@ -34,7 +34,7 @@ public struct BLASConfiguration: Sendable, CustomStringConvertible {
     public let reason: String
     /// OpenBLAS's build and core (`openblas_get_config()`).
     public let openBLASConfig: String
-    /// The number of threads for tensor work (``blasThreads()``).
+    /// The number of threads for tensor work (``tensorThreads()``).
     public let threads: Int
     /// Whether threads that compute flush denormals: flush-to-zero and denormals-are-zero in MXCSR.
     ///
@@ -71,6 +71,6 @@ public var blasConfiguration: BLASConfiguration {
     }
     return BLASConfiguration(
         core: core, reason: reason,
-        openBLASConfig: String(cString: openblas_get_config()), threads: blasThreads(),
+        openBLASConfig: String(cString: openblas_get_config()), threads: tensorThreads(),
         flushesDenormals: modula_denormals_policy() != 0)
 }

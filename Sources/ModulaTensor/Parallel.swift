@@ -21,7 +21,7 @@ import Darwin
 // `parallelForEach` runs its iterations on the calling thread and on pool threads. A thread that
 // waits for its iterations runs queued work meanwhile (its own or anyone's), so nested calls share
 // the workers without deadlock, and a half left behind by a busy or descheduled thread is done by
-// the other. Code that calls OpenBLAS directly keeps ``blasThreads()`` OpenBLAS threads: it is set
+// the other. Code that calls OpenBLAS directly keeps ``tensorThreads()`` OpenBLAS threads: it is set
 // to one thread only while tensor operations run ("single-threaded BLAS regions"). LAPACK calls
 // always run in such a region, so that an SVD gives the same bits whatever the thread count and
 // whatever other threads are doing.
@@ -78,11 +78,11 @@ enum ThreadPolicy {
     }
 }
 
-/// Runs `body(i)` for every `i` in `0..<count`, on up to ``blasThreads()`` threads (the caller included).
+/// Runs `body(i)` for every `i` in `0..<count`, on up to ``tensorThreads()`` threads (the caller included).
 ///
 /// Iterations must be independent. Calls may nest (a body may call `parallelForEach` again). With one
 /// thread configured, or one iteration, the loop runs in order on the calling thread.
-public func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
+package func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
     if count <= 0 { return }
     if count == 1 || ThreadPolicy.threads <= 1 {
         for i in 0..<count { body(i) }
@@ -94,7 +94,7 @@ public func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
 }
 
 /// `[transform(0), …, transform(count − 1)]`, computed as by ``parallelForEach(_:_:)``.
-public func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+package func parallelMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
     if count <= 0 { return [] }
     return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
         let base = buffer.baseAddress!

@@ -72,7 +72,7 @@ struct BLASConfigurationTests {
         let ftzDaz: UInt32 = 0x8040
         #expect(modula_mxcsr() & ftzDaz == ftzDaz)
         #expect(blasConfiguration.flushesDenormals)
-        guard blasThreads() > 1 else { return }  // no pool threads
+        guard tensorThreads() > 1 else { return }  // no pool threads
         // Iteration 0 runs on the calling thread and waits for iteration 1, which a pool thread must then run.
         let caller = pthread_self()
         var seen: [(pthread_t, UInt32)] = [(caller, 0), (caller, 0)]

@@ -1,4 +1,4 @@
-// The convergent quintic of the earlier Modula [MJ].
+// The convergent quintic of the earlier Modula (the Modula library, JAX).
 
 /// The convergent quintic (a, b, c) = (3, −16/5, 6/5), applied 10 times by default (the earlier Modula).
 ///

@@ -1,4 +1,4 @@
-// Muon's quintic Newton–Schulz iteration [MU].
+// Muon's quintic Newton–Schulz iteration (Jordan et al. 2024, Muon).
 
 /// Muon's orthogonalizer: the quintic (a, b, c) = (3.4445, −4.7750, 2.0315), applied 5 times.
 ///

@@ -1,10 +1,12 @@
-// The orthogonalizer protocol and its diagnostics [DESIGN §6].
+// The orthogonalizer protocol and its diagnostics: the polar factor as the spectral norm's duality map
+// (Bernstein & Newhouse 2024, "Old optimizer, new norm").
 
 /// A method that approximates the polar factor `U Vᵀ` of a matrix `G = U Σ Vᵀ`.
 ///
 /// The polar factor is the duality map of the spectral norm: `dualize(G)` for a Linear atom is
-/// `√(out/in)·U Vᵀ` [MD]. Exact SVD is slow, so optimizers use polynomial iterations (Newton–Schulz
-/// and its tuned variants) that push every nonzero singular value towards 1 with matrix products only.
+/// `√(out/in)·U Vᵀ` (Bernstein & Newhouse 2024, "Modular Duality in Deep Learning"). Exact SVD is slow, so
+/// optimizers use polynomial iterations (Newton–Schulz and its tuned variants) that push every nonzero
+/// singular value towards 1 with matrix products only.
 ///
 /// ```swift
 /// var rng = RandomGenerator(seed: 0)
@@ -88,19 +90,10 @@ public func exactPolarFactor<S: TensorScalar>(_ g: Tensor<S>) throws -> (factor:
     }
     if x.isZero { return (.zeros(g.shape), 0) }
     let (u, s, vt) = try x.matrix.svd()
-    let sigma = s.scalars, k = sigma.count
+    let sigma = s.scalars
     let tolerance = S(Swift.max(m, n)) * S.ulpOfOne * sigma[0]
     let rank = sigma.prefix { $0 > tolerance }.count
-    var out = Tensor<S>(uninitializedShape: [m, n])
-    u.withUnsafeBufferPointer { up in
-        vt.withUnsafeBufferPointer { vp in
-            out.withUnsafeMutableBufferPointer { op in
-                // Uᵣ is the first r columns of u (m×k), Vᵣᵀ the first r rows of vt (k×n).
-                S.gemm(transA: false, transB: false, m: m, n: n, k: rank, alpha: 1,
-                       a: up.baseAddress!, lda: k, b: vp.baseAddress!, ldb: n,
-                       beta: 0, c: op.baseAddress!, ldc: n)
-            }
-        }
-    }
+    // Uᵣ is the first r columns of u (m×k), Vᵣᵀ the first r rows of vt (k×n).
+    let out = u.slice(axis: 1, 0..<rank).matmul(vt.slice(axis: 0, 0..<rank))
     return (out, rank)
 }

@@ -1,4 +1,4 @@
-// Modula's six-step schedule (due to You) [MJ].
+// Modula's six-step schedule, due to You (the Modula library, JAX).
 
 /// Modula's orthogonalizer: six quintic steps with coefficients tuned per step (due to You), ×1/1024:
 /// (3955, −8306, 5008), (3735, −6681, 3463), (3799, −6499, 3211), (4019, −6385, 2906),
