@@ -8,7 +8,7 @@ public enum Momentum: Sendable, Codable, Equatable {
     case nesterov(Double)
 }
 
-/// How a dualized direction u becomes a step [DESIGN §7; Pethick et al. 2025].
+/// How a dualized direction u becomes a step [Pethick et al. 2025, arXiv 2502.07529].
 public enum StepRule: Sendable, Codable, Equatable {
     /// w ← w − η·u (unconstrained steepest descent under the norm; Modula's loop, uSCG).
     case unconstrained
@@ -125,6 +125,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public var nonFiniteSteps = NonFinitePolicy.stop
     /// How many steps were skipped under ``NonFinitePolicy/skip`` (not part of ``state``).
     public private(set) var skippedSteps = 0
+    /// Where the duality maps run: ``LocalDualize`` (this process), or divided among processes (ModulaMPI).
+    public var dualizer: any DualizeStrategy = LocalDualize()
     private let atoms: [(name: String, atom: any Atom)]
 
     /// An optimizer for `module`; each weight joins the first group that selects it.
@@ -320,9 +322,9 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         // Pass 2: dualize, group by group (a modular layout dualizes the whole network once).
         // Cached per group: a modular group dualizes the whole network once per step.
         var modularCache: [Int: [Tensor<Scalar>]] = [:]
-        func modular(_ group: Int, _ target: Double) -> [Tensor<Scalar>] {
+        func modular(_ group: Int, _ target: Double) throws -> [Tensor<Scalar>] {
             if let c = modularCache[group] { return c }
-            let d = module.dualize(fullDirections(group)[...], targetNorm: Scalar(target))
+            let d = try dualizer.dualize(fullDirections(group), of: module, targetNorm: Scalar(target))
             modularCache[group] = d
             return d
         }
@@ -336,7 +338,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         // Modular parametrization of a rule: its step at learning rate 1 (without its own weight decay), for every
         // weight of the group, dualized once over the whole network [Large et al. 2024].
         var ruleDirections: [Int: [Tensor<Scalar>]] = [:]
-        func modularRuleDirection(_ group: Int, _ r: any OptimizerRule) -> [Tensor<Scalar>] {
+        func modularRuleDirection(_ group: Int, _ r: any OptimizerRule) throws -> [Tensor<Scalar>] {
             if let c = ruleDirections[group] { return c }
             let d = (0..<n).map { i -> Tensor<Scalar> in
                 guard assignment[i] == group else { return Tensor.zeros(gradients[i].shape) }
@@ -347,7 +349,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                 r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: c)
                 return weights[i] - moved
             }
-            let u = module.dualize(d[...], targetNorm: 1)  // the shapes are the weights'
+            let u = try dualizer.dualize(d, of: module, targetNorm: 1)
             ruleDirections[group] = u
             return u
         }
@@ -358,7 +360,18 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
 
         if case .modular = parametrization {
             // Before any weight moves (or decays), so every direction sees this step's weights.
-            for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = modularRuleDirection(gi, r) } }
+            for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = try modularRuleDirection(gi, r) } }
+        }
+        // The layer-wise duality maps, handed over together so that a distributed dualizer can divide them.
+        let alone = (0..<n).filter { perAtomMap($0) != nil }
+        let aloneDuals = try dualizer.each(alone, of: module) { i in
+            let (scale, norm) = perAtomMap(i)!
+            return atomDual(i, scale, norm, direction[i]!)
+        }
+        let atomDuals = Dictionary(uniqueKeysWithValues: zip(alone, aloneDuals))
+        func dualized(_ i: Int, _ layout: DualizationLayout) throws -> Tensor<Scalar> {
+            if case .modular(let target) = layout { return try modular(assignment[i], target)[i] }
+            return atomDuals[i]!
         }
 
         // Pass 3: every update and its coefficient, checked before any weight changes. A rule moves a copy of its
@@ -371,7 +384,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             let eta = Scalar(learningRate(group: assignment[i]))
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
-                let u = dualized(i, layout, norm, direction[i]!, { modular(assignment[i], $0)[i] })
+                let u = try dualized(i, layout)
                 switch step {
                 case .unconstrained: updates.append((u, -eta, 1))
                 case .constrained(let radius): updates.append((u, -eta * Scalar(radius), 1 - eta))
@@ -383,13 +396,13 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                     updates.append((u, -eta * scale, 1))
                 }
             case .adamThenDualize(_, _, _, let layout):
-                let u = dualized(i, layout, .atom, direction[i]!, { modular(assignment[i], $0)[i] })
+                let u = try dualized(i, layout)
                 updates.append((u, -eta, 1))
             case .adamW, .sgd:
                 updates.append((direction[i]!, -eta, 1))
             case .rule(let r):
                 if case .modular = parametrization {
-                    updates.append((modularRuleDirection(assignment[i], r)[i], -eta, 1))
+                    updates.append((try modularRuleDirection(assignment[i], r)[i], -eta, 1))
                 } else {
                     var moved = weights[i]
                     r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: contexts[i])
@@ -487,25 +500,25 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         return d
     }
 
-    private func dualized(
-        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>,
-        _ modular: (Double) -> Tensor<Scalar>
-    ) -> Tensor<Scalar> {
-        switch (layout, norm) {
-        case (.modular(let target), .atom):
-            return modular(target)
-        case (.modular, .matrix), (.perAtom, _):
-            let scale: Double
-            if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
-            var u: Tensor<Scalar>
-            switch norm {
-            case .atom: u = atoms[i].atom.dualize(d)
-            case .matrix(let m, let orth):
-                u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atoms[i].atom.dualize(d)
-            }
-            if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
-            return u
+    /// The scale and norm weight `i` is dualized alone with (the layer-wise layouts); `nil` for a modular layout.
+    /// (A modular layout with a matrix norm is refused when the optimizer is made.)
+    private func perAtomMap(_ i: Int) -> (scale: Double, norm: NormChoice)? {
+        switch groups[assignment[i]].rule {
+        case .dualized(_, .perAtom(let scale), let norm, _): return (scale, norm)
+        case .adamThenDualize(_, _, _, .perAtom(let scale)): return (scale, .atom)
+        default: return nil
         }
+    }
+
+    private func atomDual(_ i: Int, _ scale: Double, _ norm: NormChoice, _ d: Tensor<Scalar>) -> Tensor<Scalar> {
+        var u: Tensor<Scalar>
+        switch norm {
+        case .atom: u = atoms[i].atom.dualize(d)
+        case .matrix(let m, let orth):
+            u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atoms[i].atom.dualize(d)
+        }
+        if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
+        return u
     }
 
     private func dualNorm(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>) -> Scalar {
