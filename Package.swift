@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "ModulaMPI", dependencies: ["Modula", "ModulaTensor"]),
         .executableTarget(
             name: "modula-bench",
-            dependencies: ["Modula", "ModulaTensor", "CBLAS", "CKernels"],
+            dependencies: ["Modula", "ModulaTensor", "ModulaMPI", "CBLAS", "CKernels"],
             path: "Benchmarks/modula-bench"
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
