@@ -57,6 +57,7 @@ MPI.run { world in
         try checkDataParallel(checks)
         try checkDistributedDualize(checks)
         try checkDistributedOptimizer(checks)
+        try checkDistributedGPT(checks)
         try checkArticle(checks)
     case let other?:
         throw MPIError.invalidArgument("modula-mpi-checks", "unknown check '\(other)'; use fail-rank, checkpoint or nothing")

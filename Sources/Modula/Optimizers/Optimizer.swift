@@ -250,7 +250,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     ///   ``OptimizerError/invalidLearningRate(group:step:rate:)`` for a NaN, infinite or negative rate,
     ///   ``OptimizerError/nonFinite(step:source:)`` as described above, and
     ///   ``OptimizerError/needsCurvature(group:rule:step:)`` or ``OptimizerError/needsFactors(group:rule:step:)``
-    ///   when a rule's extra input is missing.
+    ///   when a rule's extra input is missing, and what the ``dualizer`` throws (a distributed one: a failed
+    ///   collective), before any weight changes.
     @discardableResult
     public mutating func update(
         _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], loss: Tensor<Scalar>? = nil,
@@ -365,14 +366,10 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         // The layer-wise duality maps, handed over together so that a distributed dualizer can divide them.
         let alone = (0..<n).filter { perAtomMap($0) != nil }
         let aloneDuals = try dualizer.each(alone, of: module) { i in
-            let (scale, norm) = perAtomMap(i)!
-            return atomDual(i, scale, norm, direction[i]!)
+            let (layout, norm) = perAtomMap(i)!
+            return dualized(i, layout, norm, direction[i]!) { _ in Tensor.zeros([]) }  // a per-atom layout never asks
         }
         let atomDuals = Dictionary(uniqueKeysWithValues: zip(alone, aloneDuals))
-        func dualized(_ i: Int, _ layout: DualizationLayout) throws -> Tensor<Scalar> {
-            if case .modular(let target) = layout { return try modular(assignment[i], target)[i] }
-            return atomDuals[i]!
-        }
 
         // Pass 3: every update and its coefficient, checked before any weight changes. A rule moves a copy of its
         // weight, which replaces the weight in pass 4.
@@ -384,7 +381,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             let eta = Scalar(learningRate(group: assignment[i]))
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
-                let u = try dualized(i, layout)
+                let u = try atomDuals[i] ?? dualized(i, layout, norm, direction[i]!, { try modular(assignment[i], $0)[i] })
                 switch step {
                 case .unconstrained: updates.append((u, -eta, 1))
                 case .constrained(let radius): updates.append((u, -eta * Scalar(radius), 1 - eta))
@@ -396,7 +393,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                     updates.append((u, -eta * scale, 1))
                 }
             case .adamThenDualize(_, _, _, let layout):
-                let u = try dualized(i, layout)
+                let u = try atomDuals[i] ?? dualized(i, layout, .atom, direction[i]!, { try modular(assignment[i], $0)[i] })
                 updates.append((u, -eta, 1))
             case .adamW, .sgd:
                 updates.append((direction[i]!, -eta, 1))
@@ -500,25 +497,34 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         return d
     }
 
-    /// The scale and norm weight `i` is dualized alone with (the layer-wise layouts); `nil` for a modular layout.
-    /// (A modular layout with a matrix norm is refused when the optimizer is made.)
-    private func perAtomMap(_ i: Int) -> (scale: Double, norm: NormChoice)? {
+    /// The layout and norm weight `i` is dualized alone with (the layer-wise layouts); `nil` for a modular layout.
+    private func perAtomMap(_ i: Int) -> (layout: DualizationLayout, norm: NormChoice)? {
         switch groups[assignment[i]].rule {
-        case .dualized(_, .perAtom(let scale), let norm, _): return (scale, norm)
-        case .adamThenDualize(_, _, _, .perAtom(let scale)): return (scale, .atom)
+        case .dualized(_, .perAtom(let scale), let norm, _): return (.perAtom(scale: scale), norm)
+        case .adamThenDualize(_, _, _, .perAtom(let scale)): return (.perAtom(scale: scale), .atom)
         default: return nil
         }
     }
 
-    private func atomDual(_ i: Int, _ scale: Double, _ norm: NormChoice, _ d: Tensor<Scalar>) -> Tensor<Scalar> {
-        var u: Tensor<Scalar>
-        switch norm {
-        case .atom: u = atoms[i].atom.dualize(d)
-        case .matrix(let m, let orth):
-            u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atoms[i].atom.dualize(d)
+    private func dualized(
+        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>,
+        _ modular: (Double) throws -> Tensor<Scalar>
+    ) rethrows -> Tensor<Scalar> {
+        switch (layout, norm) {
+        case (.modular(let target), .atom):
+            return try modular(target)
+        case (.modular, .matrix), (.perAtom, _):
+            let scale: Double
+            if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
+            var u: Tensor<Scalar>
+            switch norm {
+            case .atom: u = atoms[i].atom.dualize(d)
+            case .matrix(let m, let orth):
+                u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atoms[i].atom.dualize(d)
+            }
+            if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
+            return u
         }
-        if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
-        return u
     }
 
     private func dualNorm(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>) -> Scalar {
