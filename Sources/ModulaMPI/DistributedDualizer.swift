@@ -102,6 +102,7 @@ public struct DistributedDualizer: Sendable {
     func gathered<S: TensorScalar>(
         _ weights: [Int], _ ranks: [Int], parallel: Bool, _ map: (Int) -> Tensor<S>
     ) throws -> [Tensor<S>] {
+        guard !weights.isEmpty else { return [] }  // the same on every rank: no collective for nothing
         let start = now()
         defer { clock.add(now() - start) }
         let shapes = module.weightShapes
