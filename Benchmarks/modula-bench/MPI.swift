@@ -1,11 +1,14 @@
-// bench mpi/<problem> <shape> ranks=… step_ms=… dualize_ms=… dualize_share=… <items>_per_second=… threads=1
+// bench mpi/<problem> <shape> ranks=… step_ms=… dualize_ms=… dualize_share=… <items>_per_second=… dualize_work_ms=…
+//   dualize_work_max_ms=… local_dualize_share=… threads=1
 //
 // Data-parallel training steps on the ranks of mpirun (`scripts/bench-mpi` runs them at 1 and 2 ranks):
 // each rank computes the gradient of its shard of the global batch, `DataParallel.step` averages gradients
 // and loss in one allreduce, and the optimizer's dualize is divided among the ranks (`DistributedDualizer`).
 // `step_ms` is the median wall time of a whole step on rank 0 (the allreduce keeps the ranks in step),
 // `dualize_ms` the median time in the distributed dualize (the rank's maps and the allgather), and
-// `dualize_share` their ratio. Every rank does tensor work on one thread, so that two ranks use two cores.
+// `dualize_share` their ratio. `dualize_work_ms` is rank 0's CPU time in its own maps (no allgather, no waiting,
+// no time lost to other processes), `dualize_work_max_ms` the largest over the ranks: the work that dividing the
+// atoms divides. Every rank does tensor work on one thread, so that two ranks use two cores.
 import Modula
 import ModulaMPI
 import ModulaTensor
@@ -80,18 +83,21 @@ func benchMPI(_ filters: [String]) -> Never {
             try parallel.distribute(&p.optimizer)
             let dualizer = p.optimizer.dualizer as! DistributedDualizer
             let rows = parallel.shard(of: p.batch)
-            var steps: [Double] = [], dualizes: [Double] = []
+            var steps: [Double] = [], dualizes: [Double] = [], works: [Double] = []
             for k in 0..<(p.steps + 3) {  // three warm-up steps
-                let (t0, d0) = (now(), dualizer.seconds)
+                let (t0, d0, w0) = (now(), dualizer.seconds, dualizer.workSeconds)
                 let (loss, g) = try valueWithGradient(at: weights) { w in try p.loss(k, rows, w) }
                 try parallel.step(&p.optimizer, &weights, gradients: g, loss: loss, globalBatch: p.batch)
-                if k >= 3 { steps.append(now() - t0); dualizes.append(dualizer.seconds - d0) }
+                if k >= 3 { steps.append(now() - t0); dualizes.append(dualizer.seconds - d0); works.append(dualizer.workSeconds - w0) }
             }
-            let (step, dualize) = (median(steps), median(dualizes))
+            let (step, dualize, work) = (median(steps), median(dualizes), median(works))
+            var busiest = Tensor<Double>([work])
+            try world.allreduce(&busiest, .max)
             world.onRoot {
                 report(p.name, p.shape, [
                     ("ranks", "\(world.size)"), ("step_ms", fmt(step * 1e3, 2)), ("dualize_ms", fmt(dualize * 1e3, 2)),
                     ("dualize_share", fmt(dualize / step)), (p.items, fmt(Double(p.itemsPerStep) / step, 0)),
+                    ("dualize_work_ms", fmt(work * 1e3, 2)), ("dualize_work_max_ms", fmt(busiest.scalars[0] * 1e3, 2)),
                     ("local_dualize_share", fmt(dualizer.localShare)), ("threads", "1"),
                 ])
             }

@@ -20,9 +20,12 @@ public struct DistributedDualizer: Sendable {
     public let unitTargets: [Double]
     let clock = DualizeClock()
 
-    /// Seconds this process has spent in this dualizer's calls so far (its maps and the allgather), for the
-    /// dualize share of a step; copies of the dualizer share one clock.
+    /// Seconds this process has spent in this dualizer's calls so far (its maps, the allgather, and waiting for
+    /// the other ranks there), for the dualize share of a step; copies of the dualizer share one clock.
     public var seconds: Double { clock.total }
+    /// CPU seconds this process has spent computing its own share of the maps so far (all its threads; without
+    /// the allgather and the waiting): the work that dividing the atoms divides, whatever else runs on the cores.
+    public var workSeconds: Double { clock.work }
 
     /// Plans the division of `module`'s atoms among `communicator`'s ranks.
     ///
@@ -103,8 +106,9 @@ public struct DistributedDualizer: Sendable {
         _ weights: [Int], _ ranks: [Int], parallel: Bool, _ map: (Int) -> Tensor<S>
     ) throws -> [Tensor<S>] {
         guard !weights.isEmpty else { return [] }  // the same on every rank: no collective for nothing
-        let start = now()
-        defer { clock.add(now() - start) }
+        let (start, cpu) = (now(), processCPUSeconds())
+        var work = 0.0
+        defer { clock.add(wall: now() - start, work: work) }
         let shapes = module.weightShapes
         let size = communicator.size
         // Each rank's piece of the gathered buffer holds its weights in the order of `weights`.
@@ -118,6 +122,7 @@ public struct DistributedDualizer: Sendable {
         // own products. (The optimizer's own maps run one after another, as they do in one process.)
         let local = !parallel || mine.contains { shapes[$0].reduce(1, *) > 1 << 19 }
             ? mine.map(map) : parallelMap(mine.count) { map(mine[$0]) }
+        work = processCPUSeconds() - cpu
         try buffer.withUnsafeMutableBufferPointer { b in
             var at = offsets[communicator.rank]
             for (i, d) in zip(mine, local) {
