@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CBenchKernels", path: "Benchmarks/CBenchKernels"),
         .executableTarget(
             name: "modula-bench",
-            dependencies: ["Modula", "ModulaTensor", "CBLAS", "CKernels", "CBenchKernels"],
+            dependencies: ["Modula", "ModulaTensor", "ModulaMPI", "CBLAS", "CKernels", "CBenchKernels"],
             path: "Benchmarks/modula-bench"
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),

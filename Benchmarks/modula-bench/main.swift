@@ -3,7 +3,8 @@
 //   swift run -c release modula-bench [filter …]
 //
 // Each figure is one line `bench <name> <shape> key=value …`; a filter selects the benchmarks whose
-// name contains it (`matmul`, `elementwise`, `elementwise/exp`, `reduce`, `step`, `orthogonalize`). Every timing is the
+// name contains it (`matmul`, `elementwise`, `elementwise/exp`, `reduce`, `step`, `orthogonalize`; `mpi`, under
+// mpirun only: scripts/bench-mpi). Every timing is the
 // median of several repetitions after a warm-up, and every baseline runs in the same process.
 //
 // - matmul: `Tensor.matmul` (Float, allocating its result) against `cblas_sgemm` on preallocated buffers,
@@ -216,6 +217,8 @@ func selected(_ name: String, _ filters: [String]) -> Bool {
 // MARK: - Main
 
 let filters = Array(CommandLine.arguments.dropFirst())
+// `mpi/…` runs alone, on the ranks of mpirun (MPI.swift; scripts/bench-mpi), and is not part of a plain run.
+if filters.contains(where: { $0.hasPrefix("mpi") }) { benchMPI(filters) }
 let start = now()
 // Environment first, so that figures from different machines or settings are not compared by mistake.
 let coreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "unset"

@@ -1,5 +1,6 @@
 import Modula
 import ModulaData
+import ModulaMPI
 
 /// Modula's hello-GPT: a character-level transformer trained with EMA momentum and one `dualize`
 /// of the whole network per step.
@@ -76,6 +77,11 @@ public enum HelloGPT {
     /// - Throws: ``ExampleError/textTooShort(source:characters:needed:context:)`` when a split of the text is
     ///   not longer than the context.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try run(c, environment: env, over: nil)
+    }
+
+    /// The training run in one process, or on the ranks of `parallel` (``runDistributed(_:world:environment:)``).
+    static func run(_ c: Configuration, environment env: ExampleEnvironment, over parallel: DataParallel?) throws -> ExampleResult {
         try c.validate()
         let data: CharacterDataset
         if let text = c.text { data = try CharacterDataset(text: text, source: "text") } else {
@@ -93,12 +99,15 @@ public enum HelloGPT {
         var weights: [Tensor<Float>] = gpt.initialize(using: &rng)
         var optimizer = try Optimizer<Float>.modular(
             module: gpt, learningRate: .linearDecay(c.learningRate, steps: c.steps), momentum: .ema(c.momentum))
-
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
+        try parallel.prepare(&optimizer, &weights)
 
-        func loss(_ w: [Tensor<Float>], _ inputs: [Int], _ targets: [Int], batch: Int) throws -> Tensor<Float> {
-            let logits = try gpt.forward([idTensor(inputs, shape: [batch, c.context])], weights: w[...])[0]
-            return crossEntropy(logits: logits, labels: targets)
+        // With `rows`, the loss of this rank's sequences of the batch.
+        func loss(_ w: [Tensor<Float>], _ inputs: [Int], _ targets: [Int], batch: Int, rows: DataParallel? = nil) throws -> Tensor<Float> {
+            let r = rows?.shard(of: batch) ?? 0..<batch
+            let logits = try gpt.forward([idTensor(Array(inputs[(r.lowerBound * c.context)..<(r.upperBound * c.context)]),
+                                                   shape: [r.count, c.context])], weights: w[...])[0]
+            return crossEntropy(logits: logits, labels: Array(targets[(r.lowerBound * c.context)..<(r.upperBound * c.context)]))
         }
         func validationLoss() throws -> Double {
             var vrng = RandomGenerator(seed: 12345)  // the same batches every time
@@ -137,12 +146,12 @@ public enum HelloGPT {
         for step in first..<c.steps {
             let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
             let t0 = now()
-            let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch) }
+            let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch, rows: parallel) }
             let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
-            try optimizer.update(&weights, gradients: grads, loss: value)
+            let globalLoss = try parallel.step(&optimizer, &weights, gradients: grads, loss: value, batch: c.batch)
             let seconds = now() - t0
             trainingSeconds += seconds
-            trainLosses.append(Double(value.scalar))
+            trainLosses.append(globalLoss)
             try metrics?.record(step: step, loss: trainLosses.last!, learningRates: rates, optimizer: optimizer,
                                 before: before, after: weights, [("tokens_per_second", Double(c.batch * c.context) / seconds)])
             if (step + 1) % c.validationEvery == 0 || step == c.steps - 1 {
@@ -175,6 +184,7 @@ public enum HelloGPT {
         result.add("seconds", trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
+        parallel.report(&result, optimizer, trainingSeconds: trainingSeconds)
         return result
     }
 

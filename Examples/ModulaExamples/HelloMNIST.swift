@@ -1,5 +1,6 @@
 import Modula
 import ModulaData
+import ModulaMPI
 
 /// Modula's hello-MNIST recipe on Fashion-MNIST: the hello-world MLP trained with dualized updates
 /// on images/255 against one-hot targets with mean-squared error, batches of 128 drawn from the
@@ -41,6 +42,11 @@ public enum HelloMNIST {
     /// Trains and returns `test_accuracy`, `train_loss`, `images_per_second`, `seconds` and `weights_digest`
     /// (``Checkpoint/digest(_:)`` of the final weights), and `skipped_steps` with ``Configuration/skipNonFiniteSteps``.
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
+        try run(c, environment: env, over: nil)
+    }
+
+    /// The training run in one process, or on the ranks of `parallel` (``runDistributed(_:world:environment:)``).
+    static func run(_ c: Configuration, environment env: ExampleEnvironment, over parallel: DataParallel?) throws -> ExampleResult {
         try c.validate()
         let loadStart = now()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
@@ -51,6 +57,7 @@ public enum HelloMNIST {
         let schedule: Schedule = c.decay ? .linearDecay(c.learningRate, steps: c.steps) : .constant(c.learningRate)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
+        try parallel.prepare(&optimizer, &weights)
         let resumable = try Resumable(c.checkpoint, module: mlp, identity: [
             "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
             "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
@@ -66,13 +73,13 @@ public enum HelloMNIST {
             let targets = oneHot(labels, classes: data.classCount, as: Float.self)
             let t0 = now()
             let (loss, grads) = try valueWithGradient(at: weights) { w in
-                meanSquaredError(try mlp.forward([images], weights: w[...])[0], targets)
+                meanSquaredError(try mlp.forward([parallel.shard(images)], weights: w[...])[0], parallel.shard(targets))
             }
             let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
-            try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [images])
+            let value = try parallel.step(&optimizer, &weights, gradients: grads, loss: loss, inputs: [images], batch: c.batch)
             let seconds = now() - t0
             trainingSeconds += seconds
-            losses.append(Double(loss.scalar))
+            losses.append(value)
             try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,
                                 before: before, after: weights, [("images_per_second", Double(c.batch) / seconds)])
             progress?.update(step: step, loss: losses.last!)
@@ -94,7 +101,7 @@ public enum HelloMNIST {
         result.add("seconds", trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
-        result.add("ranks", "1")
+        parallel.report(&result, optimizer, trainingSeconds: trainingSeconds)
         return result
     }
 }

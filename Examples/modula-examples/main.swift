@@ -64,6 +64,18 @@ func finish(_ result: ExampleResult) {
     print(result)
 }
 
+/// Runs `body` on the ranks of mpirun (`--distributed`) and prints rank 0's result; an error on any rank stops all.
+func onRanks(_ example: String, _ common: Common, _ body: (Communicator, ExampleEnvironment) throws -> ExampleResult?) throws {
+    let world = try MPI.initialize()
+    do {
+        let env = common.environment()  // on every rank: it also sets the threads for tensor work
+        if let result = try body(world, env) { finish(result) }
+        try MPI.finalize()
+    } catch { world.abort("\(example): \(error)") }
+}
+
+let distributedHelp: ArgumentHelp = "Train data-parallel over the ranks of mpirun (Open MPI), dualizing atoms on different ranks."
+
 /// Runs a library check, reporting its ``ExampleError`` as argument-parser's usage error.
 func checked(_ body: () throws -> Void) throws {
     do { try body() } catch let error as ExampleError { throw ValidationError(error.description) }
@@ -117,8 +129,7 @@ struct HelloMNISTCommand: ParsableCommand {
     @Option(help: "A folder with MNIST-format IDX files (train-images-idx3-ubyte[.gz], …) instead of Fashion-MNIST.")
     var data: String?
     @Flag(help: skipHelp) var skipNonfiniteSteps = false
-    @Flag(help: "Train data-parallel over the ranks of mpirun (Open MPI), dualizing atoms on different ranks.")
-    var distributed = false
+    @Flag(help: distributedHelp) var distributed = false
 
     var configuration: HelloMNIST.Configuration {
         var c = common.quick ? HelloMNIST.Configuration.quick : .init()
@@ -136,15 +147,7 @@ struct HelloMNISTCommand: ParsableCommand {
     func validate() throws { try checked { try configuration.validate() } }
     func run() throws {
         let c = configuration
-        if distributed {
-            let world = try MPI.initialize()
-            do {
-                let env = world.isRoot ? common.environment() : ExampleEnvironment(figures: nil, showProgress: false, log: { _ in })
-                if let result = try HelloMNIST.runDistributed(c, world: world, environment: env) { finish(result) }
-                try MPI.finalize()
-            } catch { world.abort("hello-mnist: \(error)") }
-            return
-        }
+        if distributed { return try onRanks("hello-mnist", common) { try HelloMNIST.runDistributed(c, world: $0, environment: $1) } }
         finish(try HelloMNIST.run(c, environment: common.environment()))
     }
 }
@@ -165,6 +168,7 @@ struct HelloGPTCommand: ParsableCommand {
     @Option(help: "Characters to sample at the end, ≥ 0 \(defaults(HelloGPT.Configuration().sampleLength, quick: HelloGPT.Configuration.quick.sampleLength)).")
     var sampleLength: Int?
     @Flag(help: skipHelp) var skipNonfiniteSteps = false
+    @Flag(help: distributedHelp) var distributed = false
 
     var configuration: HelloGPT.Configuration {
         var c = common.quick ? HelloGPT.Configuration.quick : .init()
@@ -179,7 +183,11 @@ struct HelloGPTCommand: ParsableCommand {
         return c
     }
     func validate() throws { try checked { try configuration.validate() } }
-    func run() throws { finish(try HelloGPT.run(configuration, environment: common.environment())) }
+    func run() throws {
+        let c = configuration
+        if distributed { return try onRanks("hello-gpt", common) { try HelloGPT.runDistributed(c, world: $0, environment: $1) } }
+        finish(try HelloGPT.run(c, environment: common.environment()))
+    }
 }
 
 struct WeightErasureCommand: ParsableCommand {

@@ -6,14 +6,16 @@ import ModulaTensor
 /// ```swift
 /// let parallel = DataParallel(world)
 /// try parallel.broadcastWeights(&weights)                      // rank 0's initialization everywhere
+/// try parallel.distribute(&optimizer)                          // the dualize divided among the ranks
 /// for step in 0..<steps {
 ///     let (x, y) = globalBatch(step)                             // the same global batch on every rank
 ///     let rows = parallel.shard(of: x.shape[0])
-///     var (_, g) = try valueWithGradient(at: weights) { w in loss(x.slice(axis: 0, rows), y.slice(axis: 0, rows), w) }
-///     try parallel.averageGradients(&g, share: parallel.share(of: x.shape[0]))
-///     // … the same update on every rank
+///     let (l, g) = try valueWithGradient(at: weights) { w in loss(x.slice(axis: 0, rows), y.slice(axis: 0, rows), w) }
+///     try parallel.step(&optimizer, &weights, gradients: g, loss: l, globalBatch: x.shape[0])
 /// }
 /// ```
+///
+/// ``averageGradients(_:share:)`` is the averaging alone, for a loop of one's own.
 ///
 /// Gradients are reduced in buckets: many tensors packed into one buffer of at most ``bucketBytes`` per
 /// `MPI_Allreduce`, so that small weights (biases, gains) do not each pay a collective's latency.
@@ -73,7 +75,8 @@ public struct DataParallel: Sendable {
         _ tensors: inout [Tensor<S>], _ collective: (UnsafeMutableBufferPointer<S>) throws -> Void
     ) throws {
         let capacity = Swift.max(1, bucketBytes / MemoryLayout<S>.stride)
-        var bucket = [S](repeating: 0, count: capacity)
+        // No larger than what it will hold: zeroing a whole 4 MiB bucket for a small network costs more than its allreduce.
+        var bucket = [S](repeating: 0, count: Swift.min(capacity, tensors.reduce(0) { $0 + ($1.count <= capacity ? $1.count : 0) }))
         var members: [Int] = []
         var filled = 0
         func flush() throws {

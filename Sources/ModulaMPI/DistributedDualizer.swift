@@ -18,6 +18,14 @@ public struct DistributedDualizer: Sendable {
     public let assignment: [Int]
     /// Each atom's dualize target when the whole network is dualized to target norm 1.
     public let unitTargets: [Double]
+    let clock = DualizeClock()
+
+    /// Seconds this process has spent in this dualizer's calls so far (its maps, the allgather, and waiting for
+    /// the other ranks there), for the dualize share of a step; copies of the dualizer share one clock.
+    public var seconds: Double { clock.total }
+    /// CPU seconds this process has spent computing its own share of the maps so far (all its threads; without
+    /// the allgather and the waiting): the work that dividing the atoms divides, whatever else runs on the cores.
+    public var workSeconds: Double { clock.work }
 
     /// Plans the division of `module`'s atoms among `communicator`'s ranks.
     ///
@@ -86,35 +94,74 @@ public struct DistributedDualizer: Sendable {
     public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) throws -> [Tensor<S>] {
         try module.checkWeights(gradient)
         let atoms = module.atoms
-        let ranks = communicator.size
-        // Each rank's piece of the gathered buffer holds its weights in weight order.
-        var counts = [Int](repeating: 0, count: ranks)
-        for (i, r) in assignment.enumerated() { counts[r] += gradient[i].count }
-        var offsets = [Int](repeating: 0, count: ranks)
-        for r in 1..<Swift.max(ranks, 1) { offsets[r] = offsets[r - 1] + counts[r - 1] }
-        var buffer = [S](repeating: 0, count: counts.reduce(0, +))
-        let mine = localWeights
-        func share(_ j: Int) -> Tensor<S> {
-            let i = mine[j]
-            return atoms[i].atom.dualize(gradient[i...i], targetNorm: targetNorm * S(unitTargets[i]))[0]
+        return try gathered(Array(gradient.indices), assignment, parallel: true) { i in
+            atoms[i].atom.dualize(gradient[i...i], targetNorm: targetNorm * S(unitTargets[i]))[0]
         }
+    }
+
+    /// Runs `map(i)` for weight `i = weights[j]` on rank `ranks[j]`, and gives every rank all results in the
+    /// order of `weights` (one `MPI_Allgatherv`); with `parallel`, small maps run on several threads.
+    func gathered<S: TensorScalar>(
+        _ weights: [Int], _ ranks: [Int], parallel: Bool, _ map: (Int) -> Tensor<S>
+    ) throws -> [Tensor<S>] {
+        guard !weights.isEmpty else { return [] }  // the same on every rank: no collective for nothing
+        let (start, cpu) = (now(), processCPUSeconds())
+        var work = 0.0
+        defer { clock.add(wall: now() - start, work: work) }
+        let shapes = module.weightShapes
+        let size = communicator.size
+        // Each rank's piece of the gathered buffer holds its weights in the order of `weights`.
+        var counts = [Int](repeating: 0, count: size)
+        for (j, r) in ranks.enumerated() { counts[r] += shapes[weights[j]].reduce(1, *) }
+        var offsets = [Int](repeating: 0, count: size)
+        for r in 1..<Swift.max(size, 1) { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var buffer = [S](repeating: 0, count: counts.reduce(0, +))
+        let mine = weights.indices.filter { ranks[$0] == communicator.rank }.map { weights[$0] }
         // As the local dualize does: small maps in parallel, large ones one after another, each threading its
-        // own products.
-        let local = mine.contains { gradient[$0].count > 1 << 19 }
-            ? mine.indices.map(share) : parallelMap(mine.count, share)
-        buffer.withUnsafeMutableBufferPointer { b in
+        // own products. (The optimizer's own maps run one after another, as they do in one process.)
+        let local = !parallel || mine.contains { shapes[$0].reduce(1, *) > 1 << 19 }
+            ? mine.map(map) : parallelMap(mine.count) { map(mine[$0]) }
+        work = processCPUSeconds() - cpu
+        try buffer.withUnsafeMutableBufferPointer { b in
             var at = offsets[communicator.rank]
-            for d in local {
+            for (i, d) in zip(mine, local) {
+                guard d.shape == shapes[i] else {
+                    throw MPIError.invalidArgument("DistributedDualizer", "the duality map of \(module.weightNames[i]) has shape \(d.shape), expected \(shapes[i])")
+                }
                 d.withUnsafeBufferPointer { (b.baseAddress! + at).update(from: $0.baseAddress!, count: d.count) }
                 at += d.count
             }
         }
         try buffer.withUnsafeMutableBufferPointer { try communicator.allgather(inPlace: $0, counts: counts) }
         var next = offsets
-        return gradient.indices.map { i in
-            let r = assignment[i], n = gradient[i].count
+        return weights.indices.map { j in
+            let r = ranks[j], n = shapes[weights[j]].reduce(1, *)
             defer { next[r] += n }
-            return Tensor(shape: gradient[i].shape, scalars: Array(buffer[next[r]..<(next[r] + n)]))
+            return Tensor(shape: shapes[weights[j]], scalars: Array(buffer[next[r]..<(next[r] + n)]))
+        }
+    }
+}
+
+extension DistributedDualizer: DualizeStrategy {
+    /// ``dualize(_:targetNorm:)`` for the optimizer; `module` must be the dualizer's own network.
+    public func dualize<S: TensorScalar>(_ directions: [Tensor<S>], of module: any Module, targetNorm: S) throws -> [Tensor<S>] {
+        try checkModule(module)
+        return try dualize(directions, targetNorm: targetNorm)
+    }
+
+    /// The per-atom maps of the layer-wise layouts, divided among the ranks by ``orthogonalizationCost(shape:)``
+    /// (longest first, as ``balancedAssignment(costs:ranks:)``), then gathered.
+    public func each<S: TensorScalar>(_ weights: [Int], of module: any Module, _ map: (Int) -> Tensor<S>) throws -> [Tensor<S>] {
+        try checkModule(module)
+        let shapes = self.module.weightShapes
+        let ranks = Self.balancedAssignment(costs: weights.map { Self.orthogonalizationCost(shape: shapes[$0]) }, ranks: communicator.size)
+        return try gathered(weights, ranks, parallel: false, map)
+    }
+
+    func checkModule(_ other: any Module) throws {
+        guard other.weightShapes == module.weightShapes, other.name == module.name else {
+            throw MPIError.invalidArgument(
+                "DistributedDualizer", "it was made for \(module.name) with \(module.weightCount) weights; the optimizer's module is \(other.name) with \(other.weightCount)")
         }
     }
 }

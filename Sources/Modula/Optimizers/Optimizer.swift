@@ -8,7 +8,7 @@ public enum Momentum: Sendable, Codable, Equatable {
     case nesterov(Double)
 }
 
-/// How a dualized direction u becomes a step [DESIGN §7; Pethick et al. 2025].
+/// How a dualized direction u becomes a step [Pethick et al. 2025, arXiv 2502.07529].
 public enum StepRule: Sendable, Codable, Equatable {
     /// w ← w − η·u (unconstrained steepest descent under the norm; Modula's loop, uSCG).
     case unconstrained
@@ -125,6 +125,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     public var nonFiniteSteps = NonFinitePolicy.stop
     /// How many steps were skipped under ``NonFinitePolicy/skip`` (not part of ``state``).
     public private(set) var skippedSteps = 0
+    /// Where the duality maps run: ``LocalDualize`` (this process), or divided among processes (ModulaMPI).
+    public var dualizer: any DualizeStrategy = LocalDualize()
     private let atoms: [(name: String, atom: any MultiWeightAtom)]
     /// Each weight's fan-in and fan-out, and the weights of the atom that owns it.
     private let fans: [(fanIn: Int, fanOut: Int)], atomWeights: [Range<Int>]
@@ -252,7 +254,8 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
     ///   ``OptimizerError/invalidLearningRate(group:step:rate:)`` for a NaN, infinite or negative rate,
     ///   ``OptimizerError/nonFinite(step:source:)`` as described above, and
     ///   ``OptimizerError/needsCurvature(group:rule:step:)`` or ``OptimizerError/needsFactors(group:rule:step:)``
-    ///   when a rule's extra input is missing.
+    ///   when a rule's extra input is missing, and what the ``dualizer`` throws (a distributed one: a failed
+    ///   collective), before any weight changes.
     @discardableResult
     public mutating func update(
         _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], loss: Tensor<Scalar>? = nil,
@@ -324,9 +327,9 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         // Pass 2: dualize, group by group (a modular layout dualizes the whole network once).
         // Cached per group: a modular group dualizes the whole network once per step.
         var modularCache: [Int: [Tensor<Scalar>]] = [:]
-        func modular(_ group: Int, _ target: Double) -> [Tensor<Scalar>] {
+        func modular(_ group: Int, _ target: Double) throws -> [Tensor<Scalar>] {
             if let c = modularCache[group] { return c }
-            let d = module.dualize(fullDirections(group)[...], targetNorm: Scalar(target))
+            let d = try dualizer.dualize(fullDirections(group), of: module, targetNorm: Scalar(target))
             modularCache[group] = d
             return d
         }
@@ -340,7 +343,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         // Modular parametrization of a rule: its step at learning rate 1 (without its own weight decay), for every
         // weight of the group, dualized once over the whole network [Large et al. 2024].
         var ruleDirections: [Int: [Tensor<Scalar>]] = [:]
-        func modularRuleDirection(_ group: Int, _ r: any OptimizerRule) -> [Tensor<Scalar>] {
+        func modularRuleDirection(_ group: Int, _ r: any OptimizerRule) throws -> [Tensor<Scalar>] {
             if let c = ruleDirections[group] { return c }
             let d = (0..<n).map { i -> Tensor<Scalar> in
                 guard assignment[i] == group else { return Tensor.zeros(gradients[i].shape) }
@@ -351,7 +354,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                 r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: c)
                 return weights[i] - moved
             }
-            let u = module.dualize(d[...], targetNorm: 1)  // the shapes are the weights'
+            let u = try dualizer.dualize(d, of: module, targetNorm: 1)
             ruleDirections[group] = u
             return u
         }
@@ -362,8 +365,15 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
 
         if case .modular = parametrization {
             // Before any weight moves (or decays), so every direction sees this step's weights.
-            for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = modularRuleDirection(gi, r) } }
+            for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = try modularRuleDirection(gi, r) } }
         }
+        // The layer-wise duality maps, handed over together so that a distributed dualizer can divide them.
+        let alone = (0..<n).filter { perAtomMap($0) != nil }
+        let aloneDuals = try dualizer.each(alone, of: module) { i in
+            let (layout, norm) = perAtomMap(i)!
+            return dualized(i, layout, norm, direction[i]!, direction) { _ in Tensor.zeros([]) }  // a per-atom layout never asks
+        }
+        let atomDuals = Dictionary(uniqueKeysWithValues: zip(alone, aloneDuals))
 
         // Pass 3: every update and its coefficient, checked before any weight changes. A rule moves a copy of its
         // weight, which replaces the weight in pass 4.
@@ -375,7 +385,7 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
             let eta = Scalar(learningRate(group: assignment[i]))
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
-                let u = dualized(i, layout, norm, direction[i]!, direction, { modular(assignment[i], $0)[i] })
+                let u = try atomDuals[i] ?? dualized(i, layout, norm, direction[i]!, direction, { try modular(assignment[i], $0)[i] })
                 switch step {
                 case .unconstrained: updates.append((u, -eta, 1))
                 case .constrained(let radius): updates.append((u, -eta * Scalar(radius), 1 - eta))
@@ -387,13 +397,13 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
                     updates.append((u, -eta * scale, 1))
                 }
             case .adamThenDualize(_, _, _, let layout):
-                let u = dualized(i, layout, .atom, direction[i]!, direction, { modular(assignment[i], $0)[i] })
+                let u = try atomDuals[i] ?? dualized(i, layout, .atom, direction[i]!, direction, { try modular(assignment[i], $0)[i] })
                 updates.append((u, -eta, 1))
             case .adamW, .sgd:
                 updates.append((direction[i]!, -eta, 1))
             case .rule(let r):
                 if case .modular = parametrization {
-                    updates.append((modularRuleDirection(assignment[i], r)[i], -eta, 1))
+                    updates.append((try modularRuleDirection(assignment[i], r)[i], -eta, 1))
                 } else {
                     var moved = weights[i]
                     r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: contexts[i])
@@ -491,13 +501,22 @@ public struct Optimizer<Scalar: TensorScalar>: Sendable {
         return d
     }
 
+    /// The layout and norm weight `i` is dualized alone with (the layer-wise layouts); `nil` for a modular layout.
+    private func perAtomMap(_ i: Int) -> (layout: DualizationLayout, norm: NormChoice)? {
+        switch groups[assignment[i]].rule {
+        case .dualized(_, .perAtom(let scale), let norm, _): return (.perAtom(scale: scale), norm)
+        case .adamThenDualize(_, _, _, .perAtom(let scale)): return (.perAtom(scale: scale), .atom)
+        default: return nil
+        }
+    }
+
     private func dualized(
         _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?],
-        _ modular: (Double) -> Tensor<Scalar>
-    ) -> Tensor<Scalar> {
+        _ modular: (Double) throws -> Tensor<Scalar>
+    ) rethrows -> Tensor<Scalar> {
         switch (layout, norm) {
         case (.modular(let target), .atom):
-            return modular(target)
+            return try modular(target)
         case (.modular, .matrix), (.perAtom, _):
             let scale: Double
             if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
