@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "ModulaTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
-        .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
+        // ModulaData holds the training loop (`fit`), which drives Modula's optimizers and checkpoints.
+        .target(name: "ModulaData", dependencies: ["Modula", "ModulaTensor", "CZlib"]),
         .target(name: "ModulaMPI", dependencies: ["Modula", "ModulaTensor"]),
         .executableTarget(
             name: "modula-bench",
@@ -38,7 +39,7 @@ let package = Package(
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
-        .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData"]),
+        .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData", "Modula"]),
         .testTarget(name: "ModulaMPITests", dependencies: ["ModulaMPI", "Modula"]),
         // Checks run under mpirun by scripts/test-mpi (Swift Testing does not run under mpirun).
         .executableTarget(name: "modula-mpi-checks", dependencies: ["ModulaMPI", "Modula", "ModulaTensor"], path: "Tests/MPIChecks"),

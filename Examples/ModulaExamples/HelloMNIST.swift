@@ -51,35 +51,20 @@ public enum HelloMNIST {
         let schedule: Schedule = c.decay ? .linearDecay(c.learningRate, steps: c.steps) : .constant(c.learningRate)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
-        let resumable = try Resumable(c.checkpoint, module: mlp, identity: [
-            "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
-            "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
-            "training_images": "\(data.count(.train))"], totalSteps: c.steps)
-        var history: [String: String] = [:]
-        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
-        var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
-        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
-        var progress = env.progress(total: c.steps, label: "hello-mnist", itemsPerStep: c.batch)
-        var trainingSeconds = 0.0
-        for step in first..<c.steps {
+        let options = try env.fitOptions(
+            steps: c.steps, label: "hello-mnist", itemsPerStep: c.batch, throughputName: "images_per_second",
+            checkpoint: c.checkpoint, run: [
+                "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
+                "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
+                "training_images": "\(data.count(.train))"])
+        let run = try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
             let (images, labels) = data.batch(size: c.batch, using: &rng)
-            let targets = oneHot(labels, classes: data.classCount, as: Float.self)
-            let t0 = now()
-            let (loss, grads) = try valueWithGradient(at: weights) { w in
-                meanSquaredError(try mlp.forward([images], weights: w[...])[0], targets)
-            }
-            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
-            try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [images])
-            let seconds = now() - t0
-            trainingSeconds += seconds
-            losses.append(Double(loss.scalar))
-            try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,
-                                before: before, after: weights, [("images_per_second", Double(c.batch) / seconds)])
-            progress?.update(step: step, loss: losses.last!)
-            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
-                                   history: { ["losses": encodeHistory(losses)] }) { break }
-        }
-        progress?.finish()
+            return (images: images, targets: oneHot(labels, classes: data.classCount, as: Float.self))
+        } loss: { w, batch in
+            meanSquaredError(try mlp.forward([batch.images], weights: w[...])[0], batch.targets)
+        } inputs: { batch in [batch.images] }
+        try run.requireFinite()
+        let losses = run.losses
         let testAccuracy = try evaluate(mlp, weights, data)
         env.log("test accuracy \(formatted(100 * testAccuracy, digits: 2)) % after \(losses.count) steps")
 
@@ -90,8 +75,8 @@ public enum HelloMNIST {
         var result = ExampleResult("hello-mnist")
         result.add("test_accuracy", testAccuracy)
         result.add("train_loss", losses.suffix(50).reduce(0, +) / Double(Swift.min(50, losses.count)))
-        result.add("images_per_second", Double((losses.count - first) * c.batch) / trainingSeconds, digits: 0)
-        result.add("seconds", trainingSeconds, digits: 2)
+        result.add("images_per_second", Double(run.stepsTaken * c.batch) / run.trainingSeconds, digits: 0)
+        result.add("seconds", run.trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
         result.add("ranks", "1")
