@@ -8,14 +8,14 @@ import ModulaData
 /// classifier; cross-entropy, batches of 64, EMA momentum 0.9, the modular learning rate decayed linearly to 0.
 public enum FashionCNN {
     public struct Configuration: Sendable {
-        public var steps = 1000
+        public var steps = 2000
         public var batch = 64
         /// Channels of the first convolution (the second has twice as many).
         public var channels = 16
         public var learningRate = 0.5
         public var momentum = 0.9
         /// Steps between test-accuracy evaluations (the last step is always evaluated).
-        public var evaluateEvery = 250
+        public var evaluateEvery = 500
         public var seed: UInt64 = 0
         /// A folder of MNIST-format IDX files instead of the Fashion-MNIST package.
         public var dataDirectory: String? = nil

@@ -48,6 +48,7 @@ extension ExampleEnvironment {
         options.label = label
         options.itemsPerStep = itemsPerStep
         options.throughputName = throughputName
+        options.progressOutput = progressOutput
         return options
     }
 }

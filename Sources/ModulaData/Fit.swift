@@ -75,7 +75,8 @@ public func fit<Scalar: TensorScalar, Batch>(
     }
     if first == 0 && options.evaluateAtStart { try evaluation(after: 0) }
     var progress = options.showsProgress
-        ? ProgressDisplay(total: options.steps, label: options.label, itemsPerStep: options.itemsPerStep, output: options.progressOutput)
+        ? ProgressDisplay(total: options.steps, label: options.label, itemsPerStep: options.itemsPerStep,
+                          redrawInPlace: options.progressOutput == nil ? nil : false, output: options.progressOutput)
         : nil
     defer { progress?.finish() }
     var seconds = 0.0, end = FitResult.End.completed
@@ -85,9 +86,7 @@ public func fit<Scalar: TensorScalar, Batch>(
         let (value, gradients) = try valueWithGradient(at: weights) { w in try loss(w, b) }
         // Keep the old weights only while logging: holding them makes the in-place update copy every weight.
         let before = log == nil ? [] : weights
-        let rates = log == nil ? [] : optimizer.groups.indices.map {
-            ("learning_rate/\(optimizer.groups[$0].label)", optimizer.learningRate(group: $0))
-        }
+        let rates = log == nil ? [] : optimizer.learningRateScalars()
         do {
             try optimizer.update(&weights, gradients: gradients, loss: value, inputs: inputs(b))
         } catch OptimizerError.nonFinite(let at, let source) {
@@ -100,7 +99,7 @@ public func fit<Scalar: TensorScalar, Batch>(
         seconds += stepSeconds
         history.losses.append(Double(value.scalar))
         if let log {
-            var scalars = [("loss", history.losses.last!)] + rates + updateNorms(optimizer, before, weights)
+            var scalars = [("loss", history.losses.last!)] + rates + optimizer.updateNormScalars(before: before, after: weights)
             if let name = options.throughputName { scalars.append((name, Double(options.itemsPerStep) / stepSeconds)) }
             try log.record(step: step, scalars)
         }
@@ -126,15 +125,6 @@ public func fit<Scalar: TensorScalar, Batch>(
 
 /// Seconds on a monotonic clock.
 @usableFromInline func fitClock() -> Double { ProgressDisplay.now() }
-
-/// The Frobenius norm of each group's change from `before` to `after`, named `update_norm/<group>`.
-@usableFromInline func updateNorms<S: TensorScalar>(_ optimizer: Optimizer<S>, _ before: [Tensor<S>], _ after: [Tensor<S>]) -> [(String, Double)] {
-    var squares = [Double](repeating: 0, count: optimizer.groups.count)
-    for i in before.indices where i < after.count {
-        squares[optimizer.assignment[i]] += Double((after[i] - before[i]).squaredNormValue)
-    }
-    return optimizer.groups.indices.map { ("update_norm/\(optimizer.groups[$0].label)", squares[$0].squareRoot()) }
-}
 
 /// `name 0.4312  other 12.5`: an evaluation for the progress line.
 @usableFromInline func summary(_ e: Evaluation) -> String {

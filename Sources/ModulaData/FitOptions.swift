@@ -40,7 +40,8 @@ public struct FitOptions: Sendable {
     public var itemsPerStep = 1
     /// When set, each step's log record also holds `itemsPerStep / seconds` under this name (`images_per_second`).
     public var throughputName: String? = nil
-    /// Where the progress display writes (default: standard output, redrawn in place on a terminal).
+    /// Where the progress display writes, one line per report (default: standard output, redrawn in place on a
+    /// terminal).
     public var progressOutput: (@Sendable (String) -> Void)? = nil
 
     /// Options for a run of `steps` steps with no evaluation, no checkpoint and no log, showing progress.

@@ -47,6 +47,14 @@ struct ExamplesTests {
         #expect(r["tokens_per_second"]! > 0)
     }
 
+    @Test("fashion-cnn (the training-loop article): well above chance, evaluated at every k steps")
+    func fashionCNN() throws {
+        let r = try FashionCNN.run(.quick, environment: .quiet)
+        #expect(r["test_accuracy"]! > 0.4, "\(r)")   // chance is 0.1
+        #expect(r.description.hasPrefix("result fashion-cnn test_accuracy="))
+        #expect(r.text("weights_digest")?.count == 16)
+    }
+
     @Test("weight-erasure: dualized training beats raw gradient descent; dualized gradients have high stable rank")
     func weightErasure() throws {
         let r = try WeightErasure.run(.quick, environment: .quiet)
