@@ -20,7 +20,7 @@ func timeHookVariants(plain: (() -> Void)?, _ step: @escaping () -> Void) -> (pl
     let gradient = Hook.gradient(Float.self) { _ in nil }
     var bodies: [() -> Void] = [step, { withHooks([forward]) { step() } }, { withHooks([gradient]) { step() } }]
     if let plain { bodies.append(plain) }
-    let t = timeInterleaved(budget: 3.0, maxReps: 100, bodies)
+    let t = timeInterleaved(budget: 3.0, maxReps: 1000, bodies)
     return (plain == nil ? nil : t[3], t[0], t[1], t[2])
 }
 

@@ -74,7 +74,9 @@ public struct Evaluation: Sendable, Equatable {
 
     /// One named value.
     public struct Value: Sendable, Equatable {
+        /// The name it is logged under (a JSON key and a TensorBoard tag).
         public var name: String
+        /// The measured value.
         public var value: Double
         /// A value named `name`.
         public init(_ name: String, _ value: Double) { (self.name, self.value) = (name, value) }
@@ -95,7 +97,7 @@ public struct FitResult: Sendable, Equatable {
         case completed
         /// At ``FitOptions/stopAfter``.
         case stopped(afterStep: Int)
-        /// Under ``NonFinitePolicy/stop``: the step at `step` met NaN or infinity (``OptimizerError/nonFinite(step:source:)``);
+        /// Under `NonFinitePolicy/stop`: the step at `step` met NaN or infinity (`OptimizerError/nonFinite(step:source:)`);
         /// the weights are those before it.
         case nonFinite(step: Int, source: NonFiniteSource)
     }
@@ -118,7 +120,7 @@ public struct FitResult: Sendable, Equatable {
     /// The steps this run took (not counting those restored from a checkpoint).
     public var stepsTaken: Int { losses.count - firstStep }
 
-    /// Throws ``OptimizerError/nonFinite(step:source:)`` when the run ended at a non-finite step.
+    /// Throws `OptimizerError/nonFinite(step:source:)` when the run ended at a non-finite step.
     public func requireFinite() throws {
         if case .nonFinite(let step, let source) = end { throw OptimizerError.nonFinite(step: step, source: source) }
     }
