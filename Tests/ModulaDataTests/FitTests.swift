@@ -59,7 +59,8 @@ struct FitTests {
         #expect(run.evaluations.map(\.step) == [0, 3, 6, 9, 10])
         #expect(run.losses.count == 10 && run.firstStep == 0 && run.end == .completed)
         #expect(run.evaluations.allSatisfy { $0["probe_loss"] != nil && $0["weight_norm"] != nil })
-        #expect(run.evaluations.first!["probe_loss"]! > run.evaluations.last!["probe_loss"]!, "\(run.evaluations)")
+        // Each evaluation sees the weights of its step: the weight norm differs between evaluations.
+        #expect(Set(run.evaluations.map { $0["weight_norm"]! }).count == 5, "\(run.evaluations)")
 
         var q = try Problem()
         options.evaluateAtStart = false; options.evaluateEvery = 5
@@ -152,7 +153,7 @@ struct FitTests {
         }
         // The first step runs at the schedule's initial rate, 0.1.
         let firstRate = steps[0].first { $0.key.hasPrefix("learning_rate/") }?.value as? Double
-        #expect(firstRate == 0.1)
+        #expect(Swift.abs((firstRate ?? .nan) - 0.1) <= 2 * (0.1).ulp)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("log")).contains { $0.hasPrefix("events.out.tfevents.") })
     }
 
