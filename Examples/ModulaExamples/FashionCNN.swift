@@ -86,14 +86,16 @@ public enum FashionCNN {
                 "example": "fashion-cnn", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
                 "learning_rate": "\(c.learningRate)", "data": data.name, "training_images": "\(data.count(.train))"])
         options.evaluateEvery = c.evaluateEvery; options.evaluateAtEnd = true
-        let run = try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
-            data.batch(size: c.batch, using: &rng)
-        } loss: { w, batch in
-            crossEntropy(logits: try cnn(images(batch.images), w), labels: batch.labels)
-        } inputs: { batch in
-            [batch.images]
-        } evaluate: { w in
-            [Evaluation.Value("test_accuracy", try testAccuracy(w))]
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
+                data.batch(size: c.batch, using: &rng)
+            } loss: { w, batch in
+                crossEntropy(logits: try cnn(images(batch.images), w), labels: batch.labels)
+            } inputs: { batch in
+                [batch.images]
+            } evaluate: { w in
+                [Evaluation.Value("test_accuracy", try testAccuracy(w))]
+            }
         }
         try run.requireFinite()
         for e in run.evaluations { env.log("step \(e.step): test accuracy \(formatted(100 * e["test_accuracy"]!, digits: 2)) %") }

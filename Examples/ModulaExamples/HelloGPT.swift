@@ -117,12 +117,14 @@ public enum HelloGPT {
                 "context": "\(c.context)", "learning_rate": "\(c.learningRate)", "momentum": "\(c.momentum)",
                 "text": data.source, "characters": "\(data.tokens.count)"])
         options.evaluateAtStart = true; options.evaluateEvery = c.validationEvery; options.evaluateAtEnd = true
-        let run = try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
-            data.batch(size: c.batch, context: c.context, using: &rng)
-        } loss: { w, batch in
-            try loss(w, batch.0, batch.1, batch: c.batch)
-        } evaluate: { w in
-            [Evaluation.Value("validation_loss", try validationLoss(w))]
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
+                data.batch(size: c.batch, context: c.context, using: &rng)
+            } loss: { w, batch in
+                try loss(w, batch.0, batch.1, batch: c.batch)
+            } evaluate: { w in
+                [Evaluation.Value("validation_loss", try validationLoss(w))]
+            }
         }
         try run.requireFinite()
         let trainLosses = run.losses

@@ -57,12 +57,14 @@ public enum HelloMNIST {
                 "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
                 "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
                 "training_images": "\(data.count(.train))"])
-        let run = try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
-            let (images, labels) = data.batch(size: c.batch, using: &rng)
-            return (images: images, targets: oneHot(labels, classes: data.classCount, as: Float.self))
-        } loss: { w, batch in
-            meanSquaredError(try mlp.forward([batch.images], weights: w[...])[0], batch.targets)
-        } inputs: { batch in [batch.images] }
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
+                let (images, labels) = data.batch(size: c.batch, using: &rng)
+                return (images: images, targets: oneHot(labels, classes: data.classCount, as: Float.self))
+            } loss: { w, batch in
+                meanSquaredError(try mlp.forward([batch.images], weights: w[...])[0], batch.targets)
+            } inputs: { batch in [batch.images] }
+        }
         try run.requireFinite()
         let losses = run.losses
         let testAccuracy = try evaluate(mlp, weights, data)

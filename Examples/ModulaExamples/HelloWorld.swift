@@ -54,10 +54,12 @@ public enum HelloWorld {
         let options = try env.fitOptions(steps: c.steps, label: "hello-world", itemsPerStep: 1, checkpoint: c.checkpoint, run: [
             "example": "hello-world", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
             "learning_rate": "\(c.learningRate)"])
-        let run = try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { _ in
-        } loss: { w, _ in
-            meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
-        } inputs: { _ in [x] }
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { _ in
+            } loss: { w, _ in
+                meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
+            } inputs: { _ in [x] }
+        }
         try run.requireFinite()
         let losses = run.losses
         var plot = LinePlot(title: "hello-world: training loss", xLabel: "step", yLabel: "loss", yScale: .log10)

@@ -52,3 +52,10 @@ extension ExampleEnvironment {
         return options
     }
 }
+
+/// Runs `body` (a `fit`), naming the command-line option when `--stop-after` lies before the checkpoint to resume.
+func namingOptions<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch FitError.stopBeforeCheckpoint(_, let stop, let step) {
+        throw CheckpointOptionError("--stop-after \(stop) lies before the checkpoint's step \(step); pick a later step")
+    }
+}

@@ -4,11 +4,11 @@ import Modula
 /// evaluation, checkpoints and resume, per-step logs and a progress display.
 ///
 /// Each step draws a batch from `rng`, takes the gradient of `loss` at the weights and hands both to
-/// `Optimizer/update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)`, which checks the batch
+/// `Optimizer.update(_:gradients:loss:inputs:curvature:curvatureBatchSize:factors:)`, which checks the batch
 /// (`inputs`), loss, gradients and update for NaN and infinity. Under the optimizer's
-/// `Optimizer/nonFiniteSteps` policy `NonFinitePolicy/stop` the run stops early at such a step and says so
+/// `Optimizer.nonFiniteSteps` policy `NonFinitePolicy.stop` the run stops early at such a step and says so
 /// in ``FitResult/end`` (``FitResult/requireFinite()`` turns that into the optimizer's error); under
-/// `NonFinitePolicy/skip` the step is skipped and the run goes on.
+/// `NonFinitePolicy.skip` the step is skipped and the run goes on.
 ///
 /// ```swift
 /// var options = FitOptions(steps: 1000)
@@ -23,7 +23,7 @@ import Modula
 /// ```
 ///
 /// **Checkpoints.** With ``FitOptions/checkpoint`` set, the whole state is saved (`Checkpoint`): weights,
-/// `Optimizer/state`, `rng` as `rng.main` (it is the data order), the losses and evaluations so far and
+/// `Optimizer.state`, `rng` as `rng.main` (it is the data order), the losses and evaluations so far and
 /// ``FitOptions/run``. A run resumed with ``FitOptions/resume`` continues bit for bit: N steps, save, then the
 /// rest gives the weights of one uninterrupted run (same build, threads and CPU).
 ///
@@ -32,11 +32,11 @@ import Modula
 /// ``FitOptions/throughputName`` is set; every evaluation records its values at the step it follows.
 ///
 /// Rules that need curvature samples or layer factors (Sophia, K-FAC) are not driven by this loop: the optimizer
-/// throws `OptimizerError/needsCurvature(group:rule:step:)` or `OptimizerError/needsFactors(group:rule:step:)`.
+/// throws `OptimizerError.needsCurvature(group:rule:step:)` or `OptimizerError.needsFactors(group:rule:step:)`.
 ///
 /// - Parameters:
-///   - weights: the weights of `Optimizer/module`, trained in place.
-///   - optimizer: the optimizer; its `Optimizer/state` advances (and is restored on resume).
+///   - weights: the weights of `Optimizer.module`, trained in place.
+///   - optimizer: the optimizer; its `Optimizer.state` advances (and is restored on resume).
 ///   - rng: the generator that `batch` draws from; restored on resume.
 ///   - options: steps, evaluation, checkpoints, logs and progress.
 ///   - batch: the next training batch.
@@ -46,7 +46,7 @@ import Modula
 /// - Returns: the losses, evaluations, training time and how the run ended.
 /// - Throws: ``FitError`` for options out of range or a checkpoint of another run; `CheckpointError` when a
 ///   checkpoint cannot be read or written; ``DataError`` when the log cannot be written; whatever `batch`, `loss`,
-///   `evaluate` and the optimizer throw (`OptimizerError/nonFinite(step:source:)` is reported in the result instead).
+///   `evaluate` and the optimizer throw (`OptimizerError.nonFinite(step:source:)` is reported in the result instead).
 @inlinable @discardableResult
 public func fit<Scalar: TensorScalar, Batch>(
     weights: inout [Tensor<Scalar>], optimizer: inout Optimizer<Scalar>, rng: inout RandomGenerator,

@@ -41,7 +41,7 @@ import Modula
             throw CheckpointError.mismatch(path: path, reason: "it is at step \(step), beyond this run's \(options.steps) steps")
         }
         if let stop = options.stopAfter, stop <= step {
-            throw FitError.invalidOption("stopAfter", value: "\(stop)", expected: "a step after the checkpoint's step \(step)")
+            throw FitError.stopBeforeCheckpoint(path: path, stopAfter: stop, checkpointStep: step)
         }
         var history = FitHistory()
         guard let losses = decode(state.extra["losses"] ?? ""), losses.count == step, losses.allSatisfy({ $0 != nil }) else {

@@ -97,7 +97,7 @@ public struct FitResult: Sendable, Equatable {
         case completed
         /// At ``FitOptions/stopAfter``.
         case stopped(afterStep: Int)
-        /// Under `NonFinitePolicy/stop`: the step at `step` met NaN or infinity (`OptimizerError/nonFinite(step:source:)`);
+        /// Under `NonFinitePolicy.stop`: the step at `step` met NaN or infinity (`OptimizerError.nonFinite(step:source:)`);
         /// the weights are those before it.
         case nonFinite(step: Int, source: NonFiniteSource)
     }
@@ -120,7 +120,7 @@ public struct FitResult: Sendable, Equatable {
     /// The steps this run took (not counting those restored from a checkpoint).
     public var stepsTaken: Int { losses.count - firstStep }
 
-    /// Throws `OptimizerError/nonFinite(step:source:)` when the run ended at a non-finite step.
+    /// Throws `OptimizerError.nonFinite(step:source:)` when the run ended at a non-finite step.
     public func requireFinite() throws {
         if case .nonFinite(let step, let source) = end { throw OptimizerError.nonFinite(step: step, source: source) }
     }
@@ -132,6 +132,8 @@ public enum FitError: Error, CustomStringConvertible, Equatable {
     case invalidOption(_ name: String, value: String, expected: String)
     /// The checkpoint to resume was written by a run that differs in ``FitOptions/run``.
     case otherRun(path: String, key: String, saved: String?, current: String)
+    /// ``FitOptions/stopAfter`` is at or before the step of the checkpoint to resume.
+    case stopBeforeCheckpoint(path: String, stopAfter: Int, checkpointStep: Int)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -140,6 +142,8 @@ public enum FitError: Error, CustomStringConvertible, Equatable {
             return "fit: option \(name) is \(value), expected \(expected)"
         case .otherRun(let path, let key, let saved, let current):
             return "checkpoint \(path) was written with \(key) \(saved ?? "(none)"), this run has \(key) \(current); resume with the options of the saved run"
+        case .stopBeforeCheckpoint(let path, let stop, let step):
+            return "fit: stopAfter \(stop) lies before the step \(step) of checkpoint \(path); pick a later step"
         }
     }
 }

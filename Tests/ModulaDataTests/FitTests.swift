@@ -108,7 +108,9 @@ struct FitTests {
             try other.fit(resuming)
         }
         resuming.run = ["seed": "7"]; resuming.stopAfter = 5
-        #expect(throws: FitError.self) { try other.fit(resuming) }
+        #expect(throws: FitError.stopBeforeCheckpoint(path: dir.file("run.safetensors"), stopAfter: 5, checkpointStep: 5)) {
+            try other.fit(resuming)
+        }
     }
 
     @Test("a NaN batch stops the run early under .stop, with the weights before it; .skip goes on")

@@ -92,6 +92,12 @@ struct ExamplesTests {
             _ = try HelloMNIST.run(other, environment: .quiet)
             Issue.record("resuming with another seed must fail")
         } catch { #expect("\(error)".contains("was written with seed 0, this run has seed 1"), "\(error)") }
+        var early = second
+        early.checkpoint.stopAfter = 50
+        do {
+            _ = try HelloMNIST.run(early, environment: .quiet)
+            Issue.record("stopping before the checkpoint's step must fail")
+        } catch { #expect("\(error)" == "--stop-after 50 lies before the checkpoint's step 70; pick a later step", "\(error)") }
     }
 
     @Test("hello-gpt: 25 steps, save, resume for 35 more = 60 steps in one run, bit for bit")
