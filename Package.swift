@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "ModulaTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Modula", dependencies: ["ModulaTensor"]),
-        .target(name: "ModulaData", dependencies: ["ModulaTensor", "CZlib"]),
+        // ModulaData holds the training loop (`fit`), which drives Modula's optimizers and checkpoints.
+        .target(name: "ModulaData", dependencies: ["Modula", "ModulaTensor", "CZlib"]),
         .target(name: "ModulaMPI", dependencies: ["Modula", "ModulaTensor"]),
         // The benchmarks' own C: the FP32 peak loops per instruction set.
         .target(name: "CBenchKernels", path: "Benchmarks/CBenchKernels"),
@@ -40,7 +41,7 @@ let package = Package(
         ),
         .testTarget(name: "ModulaTensorTests", dependencies: ["ModulaTensor"]),
         .testTarget(name: "ModulaTests", dependencies: ["Modula", "ModulaTensor"]),
-        .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData"]),
+        .testTarget(name: "ModulaDataTests", dependencies: ["ModulaData", "Modula"]),
         .testTarget(name: "ModulaMPITests", dependencies: ["ModulaMPI", "Modula"]),
         // Checks run under mpirun by scripts/test-mpi (Swift Testing does not run under mpirun).
         .executableTarget(name: "modula-mpi-checks", dependencies: ["ModulaMPI", "Modula", "ModulaTensor"], path: "Tests/MPIChecks"),

@@ -9,7 +9,7 @@
 //
 //   bench step/mlp-<width> batch=<b> ms=… threads=…            784→width→width→10, MSE on one-hot, lr 0.1
 //   bench step/hello-mnist batch=128 images_per_second=… …     the same at width 256, batch 128
-//   bench step/hello-gpt batch=12 context=64 tokens_per_second=… ms=… …   DESIGN §8, EMA 0.95
+//   bench step/hello-gpt batch=12 context=64 tokens_per_second=… ms=… …   Modula's hello-GPT notebook, EMA 0.95
 //   bench step/rescnn batch=<b> images_per_second=… ms=… …     a small ResCNN on 3×16×16 images
 //
 // cpu_ms: CPU time of the whole process per step (median), steadier than ms on a shared machine.

@@ -16,6 +16,7 @@
 //   orthogonalize lines divides their rate by it.
 // - blas/sgemm (Cores.swift): `cblas_sgemm` 1024³ with the OpenBLAS core in use; denormal/… (Denormals.swift):
 //   denormal operands, flushed and kept.
+// - hooks/… (Hooks.swift): forward + backward with no hook, a no-op forward and a no-op gradient hook, and by hand.
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
 //   `valueWithGradient`, and the fraction of that time spent in the same GEMMs called directly.
 //
@@ -232,4 +233,5 @@ if selected("blas/sgemm", filters) { benchSgemmCore() }  // Cores.swift
 benchDenormals(filters)  // Denormals.swift
 if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 benchSteps(filters)  // Steps.swift: whole training steps (step/…)
+benchHooks(filters)  // Hooks.swift: the cost of hooks (hooks/…)
 print("# total \(fmt(now() - start, 1)) s")

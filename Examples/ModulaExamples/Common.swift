@@ -58,6 +58,8 @@ public struct ExampleEnvironment: Sendable {
     public var log: @Sendable (String) -> Void
     /// The folder for the per-step metrics (JSON Lines and TensorBoard events; `nil`: write none).
     public var metricsDirectory: String? = nil
+    /// Where progress displays write, one line per report (`nil`: standard output, redrawn in place on a terminal).
+    public var progressOutput: (@Sendable (String) -> Void)? = nil
 
     public init(figures: String? = nil, showProgress: Bool = true, log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.figures = figures
@@ -69,7 +71,8 @@ public struct ExampleEnvironment: Sendable {
     public static let quiet = ExampleEnvironment(figures: nil, showProgress: false, log: { _ in })
 
     func progress(total: Int, label: String, itemsPerStep: Int) -> ProgressDisplay? {
-        showProgress ? ProgressDisplay(total: total, label: label, itemsPerStep: itemsPerStep) : nil
+        showProgress ? ProgressDisplay(total: total, label: label, itemsPerStep: itemsPerStep,
+                                       redrawInPlace: progressOutput == nil ? nil : false, output: progressOutput) : nil
     }
 
     func write(_ plot: any SVGPlot, _ name: String) throws {

@@ -109,63 +109,39 @@ public enum HelloGPT {
                                                    shape: [r.count, c.context])], weights: w[...])[0]
             return crossEntropy(logits: logits, labels: Array(targets[(r.lowerBound * c.context)..<(r.upperBound * c.context)]))
         }
-        func validationLoss() throws -> Double {
+        func validationLoss(_ w: [Tensor<Float>]) throws -> Double {
             var vrng = RandomGenerator(seed: 12345)  // the same batches every time
             var total = 0.0
             for _ in 0..<c.validationBatches {
                 let (x, y) = data.batch(size: c.batch, context: c.context, split: .validation, using: &vrng)
-                total += Double(try loss(weights, x, y, batch: c.batch).scalar)
+                total += Double(try loss(w, x, y, batch: c.batch).scalar)
             }
             return total / Double(c.validationBatches)
         }
 
-        let resumable = try Resumable(c.checkpoint, module: gpt, identity: [
-            "example": "hello-gpt", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
-            "context": "\(c.context)", "learning_rate": "\(c.learningRate)", "momentum": "\(c.momentum)",
-            "text": data.source, "characters": "\(data.tokens.count)"], totalSteps: c.steps)
-        var history: [String: String] = [:]
-        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
-        var trainLosses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
-        var validation: [(Int, Double)]
-        if first == 0 {
-            let initialValidation = try validationLoss()
-            env.log("step 0: validation loss \(formatted(initialValidation, digits: 4))")
-            validation = [(0, initialValidation)]
-        } else {
-            let steps = decodeHistory(history["validation_steps"]) ?? [], losses = decodeHistory(history["validation_losses"]) ?? []
-            guard !steps.isEmpty, steps.count == losses.count else {
-                throw CheckpointError.corrupt(path: c.checkpoint.resume!, reason: "extra.validation_steps/validation_losses are missing or differ in length")
+        var options = try env.fitOptions(
+            steps: c.steps, label: "hello-gpt", itemsPerStep: c.batch * c.context, throughputName: "tokens_per_second",
+            checkpoint: c.checkpoint, run: [
+                "example": "hello-gpt", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
+                "context": "\(c.context)", "learning_rate": "\(c.learningRate)", "momentum": "\(c.momentum)",
+                "text": data.source, "characters": "\(data.tokens.count)"])
+        options.evaluateAtStart = true; options.evaluateEvery = c.validationEvery; options.evaluateAtEnd = true
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
+                data.batch(size: c.batch, context: c.context, using: &rng)
+            } loss: { w, batch in
+                try loss(w, batch.0, batch.1, batch: c.batch, rows: parallel)
+            } evaluate: { w in
+                [Evaluation.Value("validation_loss", try validationLoss(w))]
+            } update: { w, optimizer, gradients, loss, _ in
+                try parallel.step(&optimizer, &w, gradients: gradients, loss: loss, batch: c.batch)
             }
-            validation = zip(steps, losses).map { (Int($0), $1) }
         }
+        try run.requireFinite()
+        let trainLosses = run.losses
+        let validation = run.evaluations.compactMap { e in e["validation_loss"].map { (e.step, $0) } }
         let initialValidation = validation[0].1
-        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
-        if first == 0 { try metrics?.record(step: 0, [("validation_loss", initialValidation)]) }
-        var progress = env.progress(total: c.steps, label: "hello-gpt", itemsPerStep: c.batch * c.context)
-        var trainingSeconds = 0.0
-        for step in first..<c.steps {
-            let (x, y) = data.batch(size: c.batch, context: c.context, using: &rng)
-            let t0 = now()
-            let (value, grads) = try valueWithGradient(at: weights) { w in try loss(w, x, y, batch: c.batch, rows: parallel) }
-            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
-            let globalLoss = try parallel.step(&optimizer, &weights, gradients: grads, loss: value, batch: c.batch)
-            let seconds = now() - t0
-            trainingSeconds += seconds
-            trainLosses.append(globalLoss)
-            try metrics?.record(step: step, loss: trainLosses.last!, learningRates: rates, optimizer: optimizer,
-                                before: before, after: weights, [("tokens_per_second", Double(c.batch * c.context) / seconds)])
-            if (step + 1) % c.validationEvery == 0 || step == c.steps - 1 {
-                validation.append((step + 1, try validationLoss()))
-                try metrics?.record(step: step + 1, [("validation_loss", validation.last!.1)])
-            }
-            progress?.update(step: step, loss: trainLosses.last!,
-                             extra: "val \(formatted(validation.last!.1, digits: 3))")
-            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng, history: {
-                ["losses": encodeHistory(trainLosses), "validation_steps": encodeHistory(validation.map { Double($0.0) }),
-                 "validation_losses": encodeHistory(validation.map(\.1))]
-            }) { break }
-        }
-        progress?.finish()
+        if run.firstStep == 0 { env.log("step 0: validation loss \(formatted(initialValidation, digits: 4))") }
 
         let sample = try generate(gpt, weights, data, length: c.sampleLength, temperature: c.temperature, context: c.context, rng: &rng)
         env.log("sample (temperature \(c.temperature)):\n\(sample)\n")
@@ -180,11 +156,11 @@ public enum HelloGPT {
         result.add("initial_val_loss", initialValidation)
         result.add("val_loss", validation.last!.1)
         result.add("train_loss", trainLosses.suffix(100).reduce(0, +) / Double(Swift.min(100, trainLosses.count)))
-        result.add("tokens_per_second", Double((trainLosses.count - first) * c.batch * c.context) / trainingSeconds, digits: 0)
-        result.add("seconds", trainingSeconds, digits: 2)
+        result.add("tokens_per_second", Double(run.stepsTaken * c.batch * c.context) / run.trainingSeconds, digits: 0)
+        result.add("seconds", run.trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
-        parallel.report(&result, optimizer, trainingSeconds: trainingSeconds)
+        parallel.report(&result, optimizer, trainingSeconds: run.trainingSeconds)
         return result
     }
 

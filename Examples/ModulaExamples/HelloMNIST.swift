@@ -58,35 +58,24 @@ public enum HelloMNIST {
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
         try parallel.prepare(&optimizer, &weights)
-        let resumable = try Resumable(c.checkpoint, module: mlp, identity: [
-            "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
-            "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
-            "training_images": "\(data.count(.train))"], totalSteps: c.steps)
-        var history: [String: String] = [:]
-        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
-        var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
-        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
-        var progress = env.progress(total: c.steps, label: "hello-mnist", itemsPerStep: c.batch)
-        var trainingSeconds = 0.0
-        for step in first..<c.steps {
-            let (images, labels) = data.batch(size: c.batch, using: &rng)
-            let targets = oneHot(labels, classes: data.classCount, as: Float.self)
-            let t0 = now()
-            let (loss, grads) = try valueWithGradient(at: weights) { w in
-                meanSquaredError(try mlp.forward([parallel.shard(images)], weights: w[...])[0], parallel.shard(targets))
+        let options = try env.fitOptions(
+            steps: c.steps, label: "hello-mnist", itemsPerStep: c.batch, throughputName: "images_per_second",
+            checkpoint: c.checkpoint, run: [
+                "example": "hello-mnist", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
+                "learning_rate": "\(c.learningRate)", "decay": "\(c.decay)", "data": data.name,
+                "training_images": "\(data.count(.train))"])
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { rng in
+                let (images, labels) = data.batch(size: c.batch, using: &rng)
+                return (images: images, targets: oneHot(labels, classes: data.classCount, as: Float.self))
+            } loss: { w, batch in
+                meanSquaredError(try mlp.forward([parallel.shard(batch.images)], weights: w[...])[0], parallel.shard(batch.targets))
+            } inputs: { batch in [batch.images] } update: { w, optimizer, gradients, loss, inputs in
+                try parallel.step(&optimizer, &w, gradients: gradients, loss: loss, inputs: inputs, batch: c.batch)
             }
-            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
-            let value = try parallel.step(&optimizer, &weights, gradients: grads, loss: loss, inputs: [images], batch: c.batch)
-            let seconds = now() - t0
-            trainingSeconds += seconds
-            losses.append(value)
-            try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,
-                                before: before, after: weights, [("images_per_second", Double(c.batch) / seconds)])
-            progress?.update(step: step, loss: losses.last!)
-            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
-                                   history: { ["losses": encodeHistory(losses)] }) { break }
         }
-        progress?.finish()
+        try run.requireFinite()
+        let losses = run.losses
         let testAccuracy = try evaluate(mlp, weights, data)
         env.log("test accuracy \(formatted(100 * testAccuracy, digits: 2)) % after \(losses.count) steps")
 
@@ -97,11 +86,11 @@ public enum HelloMNIST {
         var result = ExampleResult("hello-mnist")
         result.add("test_accuracy", testAccuracy)
         result.add("train_loss", losses.suffix(50).reduce(0, +) / Double(Swift.min(50, losses.count)))
-        result.add("images_per_second", Double((losses.count - first) * c.batch) / trainingSeconds, digits: 0)
-        result.add("seconds", trainingSeconds, digits: 2)
+        result.add("images_per_second", Double(run.stepsTaken * c.batch) / run.trainingSeconds, digits: 0)
+        result.add("seconds", run.trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
-        parallel.report(&result, optimizer, trainingSeconds: trainingSeconds)
+        parallel.report(&result, optimizer, trainingSeconds: run.trainingSeconds)
         return result
     }
 }

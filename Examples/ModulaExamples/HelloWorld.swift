@@ -51,30 +51,17 @@ public enum HelloWorld {
         let y = Tensor<Float>.randomNormal([c.batch, c.output], using: &rng)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: .linearDecay(c.learningRate, steps: c.steps))
         if c.skipNonFiniteSteps { optimizer.nonFiniteSteps = .skip }
-        let resumable = try Resumable(c.checkpoint, module: mlp, identity: [
+        let options = try env.fitOptions(steps: c.steps, label: "hello-world", itemsPerStep: 1, checkpoint: c.checkpoint, run: [
             "example": "hello-world", "seed": "\(c.seed)", "steps": "\(c.steps)", "batch": "\(c.batch)",
-            "learning_rate": "\(c.learningRate)"], totalSteps: c.steps)
-        var history: [String: String] = [:]
-        let first = try resumable.restore(weights: &weights, optimizer: &optimizer.state, rng: &rng, history: &history)
-        var losses = try restoredHistory(history["losses"], count: first, path: c.checkpoint.resume)
-        let metrics = try StepMetrics(env.metricsDirectory, resuming: first > 0)
-        var progress = env.progress(total: c.steps, label: "hello-world", itemsPerStep: 1)
-        let start = now()
-        for step in first..<c.steps {
-            let (loss, grads) = try valueWithGradient(at: weights) { w in
+            "learning_rate": "\(c.learningRate)"])
+        let run = try namingOptions {
+            try fit(weights: &weights, optimizer: &optimizer, rng: &rng, options: options) { _ in
+            } loss: { w, _ in
                 meanSquaredError(try mlp.forward([x], weights: w[...])[0], y)
-            }
-            let before = metrics == nil ? [] : weights, rates = metrics == nil ? [] : StepMetrics.learningRates(optimizer)
-            try optimizer.update(&weights, gradients: grads, loss: loss, inputs: [x])
-            losses.append(Double(loss.scalar))
-            try metrics?.record(step: step, loss: losses.last!, learningRates: rates, optimizer: optimizer,
-                                before: before, after: weights)
-            progress?.update(step: step, loss: losses.last!)
-            if try resumable.after(step: step + 1, weights: weights, optimizer: optimizer.state, rng: rng,
-                                   history: { ["losses": encodeHistory(losses)] }) { break }
+            } inputs: { _ in [x] }
         }
-        let seconds = now() - start
-        progress?.finish()
+        try run.requireFinite()
+        let losses = run.losses
         var plot = LinePlot(title: "hello-world: training loss", xLabel: "step", yLabel: "loss", yScale: .log10)
         plot.add("modular-norm descent", y: losses)
         try env.write(plot, "hello-world-loss.svg")
@@ -83,8 +70,8 @@ public enum HelloWorld {
         result.add("initial_loss", losses[0])
         if losses.count > 900 { result.add("loss_at_900", losses[900], digits: 8) }
         result.add("final_loss", losses.last!, digits: 8)
-        result.add("steps_per_second", Double(losses.count - first) / seconds, digits: 1)
-        result.add("seconds", seconds, digits: 2)
+        result.add("steps_per_second", Double(run.stepsTaken) / run.trainingSeconds, digits: 1)
+        result.add("seconds", run.trainingSeconds, digits: 2)
         if c.skipNonFiniteSteps { result.add("skipped_steps", Double(optimizer.skippedSteps), digits: 0) }
         result.add("weights_digest", Checkpoint.digest(weights))
         return result

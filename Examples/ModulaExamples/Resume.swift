@@ -1,4 +1,5 @@
 import Modula
+import ModulaData
 
 /// The checkpoint options of the training examples: `--checkpoint`, `--checkpoint-every`, `--resume`, `--stop-after`.
 public struct CheckpointOptions: Sendable {
@@ -25,79 +26,36 @@ public struct CheckpointOptionError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Saves and restores an example's training state: weights, optimizer, generator and loss history,
-/// so that a resumed run continues bit for bit where the saved one stopped.
-struct Resumable {
-    let options: CheckpointOptions
-    let module: any Module
-    /// What must agree between the saved run and this one (example, seed, steps, …).
-    let identity: [String: String]
-    let totalSteps: Int
-
-    init(_ options: CheckpointOptions, module: any Module, identity: [String: String], totalSteps: Int) throws {
-        guard options.every >= 0 else { throw CheckpointOptionError("--checkpoint-every must be 0 or positive, got \(options.every)") }
-        if options.every > 0 && options.path == nil { throw CheckpointOptionError("--checkpoint-every needs --checkpoint FILE") }
-        if let s = options.stopAfter, s < 1 || s > totalSteps {
-            throw CheckpointOptionError("--stop-after must be in 1...\(totalSteps) (the run's steps), got \(s)")
+extension ExampleEnvironment {
+    /// The ``FitOptions`` of a training example: its checkpoint options (checked here, so that errors name the
+    /// command-line options), this environment's progress display and `--log-dir`, and `run`, the settings a
+    /// resumed run must share with the saved one.
+    func fitOptions(steps: Int, label: String, itemsPerStep: Int, throughputName: String? = nil,
+                    checkpoint: CheckpointOptions, run: [String: String]) throws -> FitOptions {
+        guard checkpoint.every >= 0 else { throw CheckpointOptionError("--checkpoint-every must be 0 or positive, got \(checkpoint.every)") }
+        if checkpoint.every > 0 && checkpoint.path == nil { throw CheckpointOptionError("--checkpoint-every needs --checkpoint FILE") }
+        if let s = checkpoint.stopAfter, s < 1 || s > steps {
+            throw CheckpointOptionError("--stop-after must be in 1...\(steps) (the run's steps), got \(s)")
         }
-        self.options = options
-        self.module = module
-        self.identity = identity
-        self.totalSteps = totalSteps
-    }
-
-    /// Restores the saved state when resuming; returns the step to continue from (0 for a fresh run).
-    func restore(weights: inout [Tensor<Float>], optimizer: inout OptimizerState<Float>, rng: inout RandomGenerator,
-                 history: inout [String: String]) throws -> Int {
-        guard let path = options.resume else { return 0 }
-        let state: TrainingState<Float> = try Checkpoint.loadTrainingState(for: module, from: path)
-        for (key, value) in identity.sorted(by: { $0.key < $1.key }) where state.extra[key] != value {
-            throw CheckpointOptionError("checkpoint \(path) was written with \(key) \(state.extra[key] ?? "(none)"), this run has \(key) \(value); resume with the options of the saved run")
-        }
-        guard let g = state.rng["main"] else { throw CheckpointError.mismatch(path: path, reason: "it holds no generator 'rng.main'") }
-        guard state.step <= totalSteps else {
-            throw CheckpointError.mismatch(path: path, reason: "it is at step \(state.step), beyond this run's \(totalSteps) steps")
-        }
-        if let stop = options.stopAfter, stop <= state.step {
-            throw CheckpointOptionError("--stop-after \(stop) lies before the checkpoint's step \(state.step); pick a later step")
-        }
-        weights = state.weights
-        optimizer = state.optimizer
-        rng = g
-        history = state.extra.filter { identity[$0.key] == nil }
-        return state.step
-    }
-
-    /// After `done` steps: saves when due; returns whether to stop here (``CheckpointOptions/stopAfter``).
-    func after(step done: Int, weights: [Tensor<Float>], optimizer: OptimizerState<Float>, rng: RandomGenerator,
-               history: () -> [String: String]) throws -> Bool {
-        let stop = done == options.stopAfter
-        guard let path = options.path else { return stop }
-        if stop || done == totalSteps || (options.every > 0 && done % options.every == 0) {
-            let extra = history().merging(identity) { _, id in id }
-            try Checkpoint.save(weights: weights, optimizer: optimizer, rng: ["main": rng], extra: extra, of: module, to: path)
-        }
-        return stop
+        var options = FitOptions(steps: steps)
+        options.checkpoint = checkpoint.path
+        options.checkpointEvery = checkpoint.every
+        options.resume = checkpoint.resume
+        options.stopAfter = checkpoint.stopAfter
+        options.logDirectory = metricsDirectory
+        options.run = run
+        options.showsProgress = showProgress
+        options.label = label
+        options.itemsPerStep = itemsPerStep
+        options.throughputName = throughputName
+        options.progressOutput = progressOutput
+        return options
     }
 }
 
-/// A list of numbers as one metadata string that reads back exactly (Swift prints the shortest
-/// decimal that round-trips).
-func encodeHistory(_ values: [Double]) -> String { values.map { "\($0)" }.joined(separator: ",") }
-
-/// The numbers of ``encodeHistory(_:)``; `nil` for anything else.
-func decodeHistory(_ text: String?) -> [Double]? {
-    guard let text else { return nil }
-    if text.isEmpty { return [] }
-    let values = text.split(separator: ",").compactMap { Double($0) }
-    return values.count == text.split(separator: ",").count ? values : nil
-}
-
-/// The loss history saved with a checkpoint at step `count` (empty for a fresh run).
-func restoredHistory(_ text: String?, count: Int, path: String?) throws -> [Double] {
-    guard count > 0 else { return [] }
-    guard let values = decodeHistory(text), values.count == count else {
-        throw CheckpointError.corrupt(path: path ?? "", reason: "extra.losses does not hold the \(count) losses of the steps taken")
+/// Runs `body` (a `fit`), naming the command-line option when `--stop-after` lies before the checkpoint to resume.
+func namingOptions<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch FitError.stopBeforeCheckpoint(_, let stop, let step) {
+        throw CheckpointOptionError("--stop-after \(stop) lies before the checkpoint's step \(step); pick a later step")
     }
-    return values
 }

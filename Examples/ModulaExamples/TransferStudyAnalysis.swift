@@ -102,11 +102,12 @@ extension TransferStudy {
         var sweeps: [(name: String, sizes: [Int])] = [("width", c.widths)]
         if !c.depths.isEmpty { sweeps.append(("depth", c.depths)) }
         let plan = c.optimizers.flatMap { o in parametrizations(o, c.parametrizations).map { (o, $0) } }
-        let planned = plan.reduce(0) { total, job in
+        var planned = plan.reduce(0) { total, job in
             total + sweeps.reduce(0) { $0 + $1.sizes.count * (c.log2LearningRates ?? defaultGrid(job.0, job.1)).count * c.seeds }
         }
         var progress = env.progress(total: Swift.max(planned, 1), label: "lr-transfer", itemsPerStep: 1)
-        var done = 0, ranNow = 0, secondsNow = 0.0
+        // `done` counts each point once: an extended grid revisits the points it already has.
+        var done = 0, ranNow = 0, secondsNow = 0.0, counted = Set<String>()
         var curves: [Curve] = []
         for (optimizer, parametrization) in plan {
             for sweep in sweeps {
@@ -126,12 +127,13 @@ extension TransferStudy {
                                         + (eta.map { ", about \(Int($0.rounded())) s left" } ?? ""))
                                     let p = try run(task, optimizer: optimizer, parametrization: parametrization, sweep: sweep.name,
                                                     width: width, depth: depth, baseWidth: c.widths.min() ?? width,
-                                                    log2LearningRate: k, seed: seed, c: c)
+                                                    log2LearningRate: k, seed: seed, c: c,
+                                                    logDirectory: env.metricsDirectory.map { $0 + "/" + runFolder(key) })
                                     try store.add(p)
                                     ranNow += 1
                                     secondsNow += p.seconds
                                 }
-                                done += 1
+                                if counted.insert(key).inserted { done += 1 }
                             }
                         }
                     }
@@ -145,6 +147,8 @@ extension TransferStudy {
                     }
                     if edges.contains(-1) { rates.insert(rates.first! - 1, at: 0) }
                     if edges.contains(1) { rates.append(rates.last! + 1) }
+                    planned += edges.count * sweep.sizes.count * c.seeds
+                    progress?.extend(total: planned)
                     extensions += 1
                 }
             }

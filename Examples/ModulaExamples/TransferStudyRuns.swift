@@ -48,10 +48,19 @@ extension TransferStudy {
         }
     }
 
-    /// Trains one point.
+    /// The log folder of one point under `--log-dir`: its key with `-` between the fields
+    /// (`mlp-adamw-mup-width-w256-d3-log2lr_-6-seed0-steps60-batch128`), one TensorBoard run per point.
+    static func runFolder(_ key: String) -> String {
+        let f = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard f.count == 10 else { return key.replacingOccurrences(of: "|", with: "-") }
+        return "\(f[0])-\(f[1])-\(f[2])-\(f[3])-w\(f[4])-d\(f[5])-log2lr_\(f[6])-seed\(f[7])-steps\(f[8])-batch\(f[9])"
+    }
+
+    /// Trains one point; with `logDirectory`, writes its per-step scalars there (``MetricsLog``): `loss`,
+    /// `learning_rate/<group>`, `update_norm/<group>`, and `eval_loss` at the end.
     static func run(
         _ task: Task, optimizer name: String, parametrization: String, sweep: String, width: Int, depth: Int,
-        baseWidth: Int, log2LearningRate k: Int, seed: Int, c: Configuration
+        baseWidth: Int, log2LearningRate k: Int, seed: Int, c: Configuration, logDirectory: String? = nil
     ) throws -> Point {
         let start = now()
         let module = task.build(width, depth, sweep)
@@ -73,6 +82,7 @@ extension TransferStudy {
             crossEntropy(logits: try module(x, w), labels: y)
         }
         let initial = weights
+        let log = try logDirectory.map { try MetricsLog(directory: $0) }
         for step in 0..<c.steps {
             let (x, y) = task.batch(&rng)
             var factors: [LayerFactors<Float>?]? = nil
@@ -88,16 +98,20 @@ extension TransferStudy {
                 point.seconds = now() - start
                 return point
             }
+            // Keep the old weights only while logging: holding them makes the in-place update copy every weight.
+            let before = log == nil ? [] : weights, rates = log == nil ? [] : opt.learningRateScalars()
             if opt.needsCurvature {
                 let (sample, b) = try sophiaCurvatureGradients(module: module, weights: weights, input: x, using: &curvatureRNG)
                 try opt.update(&weights, gradients: grads, curvature: sample, curvatureBatchSize: b)
             } else {
                 try opt.update(&weights, gradients: grads, factors: factors)
             }
+            try log?.record(step: step, [("loss", v)] + rates + opt.updateNormScalars(before: before, after: weights))
         }
         var total = 0.0
         for (x, y) in task.evaluation { total += Double(try loss(weights, x, y).scalar) }
         let final = total / Double(task.evaluation.count)
+        try log?.record(step: c.steps, [("eval_loss", final)])
         point.seconds = now() - start
         guard final.isFinite, weights.allSatisfy(\.isFinite) else { return point }
         point.loss = final

@@ -385,13 +385,48 @@ struct CoordCheckCommand: ParsableCommand {
     func run() throws { finish(try CoordCheckExample.run(configuration(), environment: common.environment())) }
 }
 
+struct FashionCNNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fashion-cnn", abstract: "Train a small CNN on Fashion-MNIST with the fit training loop (the training-loop article).")
+    @OptionGroup var common: Common
+    @OptionGroup var checkpoint: CheckpointArguments
+    @Option(help: "Training steps \(defaults(FashionCNN.Configuration().steps, quick: FashionCNN.Configuration.quick.steps)).")
+    var steps: Int?
+    @Option(help: "Channels of the first convolution \(defaults(FashionCNN.Configuration().channels, quick: FashionCNN.Configuration.quick.channels)).")
+    var channels: Int?
+    @Option(help: "Batch size \(defaults(FashionCNN.Configuration().batch, quick: FashionCNN.Configuration.quick.batch)).")
+    var batch: Int?
+    @Option(help: "Learning rate, finite and > 0, decayed linearly to 0 \(defaults(FashionCNN.Configuration().learningRate, quick: FashionCNN.Configuration.quick.learningRate)).")
+    var learningRate: Double?
+    @Option(help: "Steps between test-accuracy evaluations \(defaults(FashionCNN.Configuration().evaluateEvery, quick: FashionCNN.Configuration.quick.evaluateEvery)).")
+    var evaluateEvery: Int?
+    @Option(help: "A folder with MNIST-format IDX files of 28×28 images instead of Fashion-MNIST.")
+    var data: String?
+
+    var configuration: FashionCNN.Configuration {
+        var c = common.quick ? FashionCNN.Configuration.quick : .init()
+        c.seed = common.seed
+        if let steps { c.steps = steps }
+        if let channels { c.channels = channels }
+        if let batch { c.batch = batch }
+        if let learningRate { c.learningRate = learningRate }
+        if let evaluateEvery { c.evaluateEvery = evaluateEvery }
+        c.dataDirectory = data
+        c.checkpoint = checkpoint.options
+        return c
+    }
+    func validate() throws { try checked { try configuration.validate() } }
+    func run() throws { finish(try FashionCNN.run(configuration, environment: common.environment())) }
+}
+
 struct ModulaExamplesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modula-examples",
         abstract: "The classic examples of training under the modular norm.",
         discussion: "Each run ends with one machine-readable line: result <example> key=value …",
         version: "swift-modula (unreleased); \(blasConfiguration)",
-        subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self, WeightErasureCommand.self, LRTransferCommand.self, CoordCheckCommand.self])
+        subcommands: [HelloWorldCommand.self, HelloMNISTCommand.self, HelloGPTCommand.self, WeightErasureCommand.self, LRTransferCommand.self, CoordCheckCommand.self,
+                      FashionCNNCommand.self])
 }
 
 ModulaExamplesCommand.main()

@@ -22,8 +22,8 @@ import Darwin
 /// // hello-MNIST  step 1000/1000 (100%)  loss 0.0123  51234 items/s  elapsed 0:02  ETA 0:00
 /// ```
 public struct ProgressDisplay {
-    /// The number of steps in the run.
-    public let total: Int
+    /// The number of steps in the run (raised by ``extend(total:)``).
+    public private(set) var total: Int
     /// A prefix naming the run (none when empty).
     public let label: String
     /// Items (examples, tokens) processed per step, for the throughput.
@@ -85,6 +85,10 @@ public struct ProgressDisplay {
             output(lastLine + "\n")
         }
     }
+
+    /// Raises the number of steps when the run grows (a study whose grid gains points), so that the percentage and
+    /// the time left stay true instead of saturating at 100 %. A smaller `total` is ignored.
+    public mutating func extend(total newTotal: Int) { total = max(total, newTotal) }
 
     /// Ends the display: finishes the in-place line and prints `message` (if any) on its own line.
     public mutating func finish(_ message: String? = nil) {

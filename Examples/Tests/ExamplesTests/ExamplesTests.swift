@@ -47,6 +47,14 @@ struct ExamplesTests {
         #expect(r["tokens_per_second"]! > 0)
     }
 
+    @Test("fashion-cnn (the training-loop article): well above chance, evaluated at every k steps")
+    func fashionCNN() throws {
+        let r = try FashionCNN.run(.quick, environment: .quiet)
+        #expect(r["test_accuracy"]! > 0.4, "\(r)")   // chance is 0.1
+        #expect(r.description.hasPrefix("result fashion-cnn test_accuracy="))
+        #expect(r.text("weights_digest")?.count == 16)
+    }
+
     @Test("weight-erasure: dualized training beats raw gradient descent; dualized gradients have high stable rank")
     func weightErasure() throws {
         let r = try WeightErasure.run(.quick, environment: .quiet)
@@ -84,6 +92,12 @@ struct ExamplesTests {
             _ = try HelloMNIST.run(other, environment: .quiet)
             Issue.record("resuming with another seed must fail")
         } catch { #expect("\(error)".contains("was written with seed 0, this run has seed 1"), "\(error)") }
+        var early = second
+        early.checkpoint.stopAfter = 50
+        do {
+            _ = try HelloMNIST.run(early, environment: .quiet)
+            Issue.record("stopping before the checkpoint's step must fail")
+        } catch { #expect("\(error)" == "--stop-after 50 lies before the checkpoint's step 70; pick a later step", "\(error)") }
     }
 
     @Test("hello-gpt: 25 steps, save, resume for 35 more = 60 steps in one run, bit for bit")

@@ -2,6 +2,14 @@ import Foundation
 import Testing
 @testable import ModulaExamples
 
+/// Collects what a progress display writes.
+final class TextSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var chunks: [String] = []
+    var text: String { lock.withLock { chunks.joined() } }
+    func append(_ s: String) { lock.withLock { chunks.append(s) } }
+}
+
 // The transfer study in miniature: every point written as it finishes, a re-run that trains nothing, a grid that
 // extends itself at an edge, and one result line per curve.
 @Suite("Transfer study", .serialized)
@@ -59,6 +67,35 @@ struct TransferStudyTests {
         #expect(r[0].description.contains("grid_extended=2"), "\(r[0])")
         #expect(r[0].description.contains("best_log2_lr=-17,-17"), "\(r[0])")
         #expect(r[0].description.contains("optimum_at_edge=1"), "\(r[0])")
+    }
+
+    @Test("an extended grid extends the progress display (no saturation at 100 %); --log-dir gets one run per point")
+    func progressAndLogs() throws {
+        var c = configuration(NSTemporaryDirectory() + "modula-study-" + UUID().uuidString)
+        let logs = c.outputDirectory! + "-logs"
+        defer { for d in [c.outputDirectory!, logs] { try? FileManager.default.removeItem(atPath: d) } }
+        (c.optimizers, c.parametrizations, c.log2LearningRates, c.maxExtensions) = (["sgd"], ["standard"], -20...(-19), 2)
+        let sink = TextSink()
+        var env = ExampleEnvironment.quiet
+        env.showProgress = true
+        env.progressOutput = { sink.append($0) }
+        env.metricsDirectory = logs
+        _ = try TransferStudy.run(c, environment: env)
+        // Two widths × (two rates + one per extension): 8 points, each counted once.
+        let counts = sink.text.split(separator: "\n").compactMap { line -> (Int, Int)? in
+            guard let r = line.range(of: "step ") else { return nil }
+            let parts = line[r.upperBound...].prefix { $0 != " " }.split(separator: "/")
+            return parts.count == 2 ? (Int(parts[0].trimmingCharacters(in: .whitespaces))!, Int(parts[1])!) : nil
+        }
+        #expect(counts.last.map { $0 == (8, 8) } == true, "\(sink.text)")
+        #expect(counts.allSatisfy { $0.0 <= $0.1 })
+        #expect(counts.contains { $0.0 < $0.1 && $0.1 > 4 }, "the total grew while points remained: \(sink.text)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: logs).sorted()
+        #expect(runs.count == 8 && runs.contains("mlp-sgd-standard-width-w16-d3-log2lr_-20-seed0-steps8-batch32"), "\(runs)")
+        let records = lines(logs + "/" + runs[0] + "/metrics.jsonl")
+        #expect(records.count == c.steps + 1)   // one per step and the final evaluation
+        #expect(records[0].contains("\"loss\":") && records[0].contains("\"learning_rate/") && records[0].contains("\"update_norm/"))
+        #expect(records.last!.contains("\"eval_loss\":"))
     }
 
     @Test("an unknown optimizer or parametrization is refused, naming the option")
