@@ -27,7 +27,7 @@ func timeHookVariants(plain: (() -> Void)?, _ step: @escaping () -> Void) -> (pl
 func benchHooks(_ filters: [String]) {
     if selected("hooks/mlp-256", filters) {
         let batch = 128, sizes = [784, 256, 256, 10]
-        let mlp = MLP(input: sizes[0], width: sizes[1], output: sizes[3], depth: 3)
+        let mlp = Sequential.mlp(input: sizes[0], width: sizes[1], output: sizes[3], depth: 3)
         var rng = RandomGenerator(seed: 8)
         let weights: [Tensor<Float>] = mlp.initialize(using: &rng)
         let x = Tensor<Float>.randomNormal([batch, sizes[0]], using: &rng)
@@ -47,13 +47,13 @@ func benchHooks(_ filters: [String]) {
             ("plain_ms", fmt(t.plain! * 1e3)), ("no_hook_ms", fmt(t.none * 1e3)),
             ("forward_hook_ms", fmt(t.forward * 1e3)), ("gradient_hook_ms", fmt(t.gradient * 1e3)),
             ("no_hook_ratio", fmt(t.none / t.plain!)), ("forward_hook_ratio", fmt(t.forward / t.plain!)),
-            ("gradient_hook_ratio", fmt(t.gradient / t.plain!)), ("threads", "\(blasThreads())"),
+            ("gradient_hook_ratio", fmt(t.gradient / t.plain!)), ("threads", "\(tensorThreads())"),
         ])
     }
     if selected("hooks/gpt-small", filters) {
         // hello-GPT's quick form: many small modules, so a per-module cost would show most here.
         let (batch, context, vocabulary) = (8, 16, 65)
-        let gpt = GPT(vocabulary: vocabulary, heads: 2, dimension: 32, queryDimension: 8, valueDimension: 8, blocks: 2)
+        let gpt = Sequential.gpt(vocabulary: vocabulary, heads: 2, dimension: 32, queryDimension: 8, valueDimension: 8, blocks: 2)
         var rng = RandomGenerator(seed: 9)
         let weights: [Tensor<Float>] = gpt.initialize(using: &rng)
         let ids = Tensor<Float>(shape: [batch, context], scalars: (0..<batch * context).map { _ in Float(rng.nextInt(below: vocabulary)) })
@@ -64,7 +64,7 @@ func benchHooks(_ filters: [String]) {
         report("hooks/gpt-small", "batch=\(batch) context=\(context)", [
             ("no_hook_ms", fmt(t.none * 1e3)), ("forward_hook_ms", fmt(t.forward * 1e3)),
             ("gradient_hook_ms", fmt(t.gradient * 1e3)), ("forward_hook_ratio", fmt(t.forward / t.none)),
-            ("gradient_hook_ratio", fmt(t.gradient / t.none)), ("threads", "\(blasThreads())"),
+            ("gradient_hook_ratio", fmt(t.gradient / t.none)), ("threads", "\(tensorThreads())"),
         ])
     }
 }

@@ -26,7 +26,7 @@ struct ShardedProblem {
 }
 
 func shardedMLP() -> ShardedProblem {
-    let mlp = MLP(input: 784, width: 256, output: 10, depth: 3)
+    let mlp = Sequential.mlp(input: 784, width: 256, output: 10, depth: 3)
     var rng = RandomGenerator(seed: 7)
     let data = (0..<4).map { _ in
         (Tensor<Float>.randomUniform([128, 784], using: &rng),
@@ -43,7 +43,7 @@ func shardedMLP() -> ShardedProblem {
 
 func shardedGPT() -> ShardedProblem {
     let (vocabulary, batch, context) = (65, 12, 64)
-    let gpt = GPT(vocabulary: vocabulary, heads: 4, dimension: 128, queryDimension: 32, valueDimension: 32, blocks: 4)
+    let gpt = Sequential.gpt(vocabulary: vocabulary, heads: 4, dimension: 128, queryDimension: 32, valueDimension: 32, blocks: 4)
     var rng = RandomGenerator(seed: 8)
     let data = (0..<8).map { _ in
         (Tensor(shape: [batch, context], scalars: (0..<(batch * context)).map { _ in Float(rng.nextInt(below: vocabulary)) }),
@@ -69,7 +69,7 @@ func benchMPI(_ filters: [String]) -> Never {
         exit(1)
     }
     MPI.run { world in
-        setBLASThreads(1)
+        setTensorThreads(1)
         if world.isRoot {
             print("# \(blasConfiguration)")
             print("# float kernels: \(floatKernelInstructionSet), ranks: \(world.size), OpenBLAS threads per rank: 1")

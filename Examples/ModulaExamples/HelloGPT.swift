@@ -92,7 +92,7 @@ public enum HelloGPT {
                                             needed: c.shortestText, context: c.context)
         }
         env.log("text: \(data.source) — \(data.tokens.count) characters, vocabulary \(data.vocabularySize)")
-        let gpt = GPT(vocabulary: data.vocabularySize, heads: c.heads, dimension: c.dimension,
+        let gpt = Sequential.gpt(vocabulary: data.vocabularySize, heads: c.heads, dimension: c.dimension,
                       queryDimension: c.headDimension, valueDimension: c.headDimension, blocks: c.blocks)
         env.log("GPT: \(gpt.atomCount) atoms, mass \(gpt.mass), sensitivity \(gpt.sensitivity), \(gpt.parameterCount) weights")
         var rng = RandomGenerator(seed: c.seed)

@@ -52,7 +52,7 @@ public enum HelloMNIST {
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
         env.log("loaded \(data.count(.train)) training and \(data.count(.test)) test images in \(formatted(now() - loadStart, digits: 2)) s")
         var rng = RandomGenerator(seed: c.seed)
-        let mlp = MLP(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
+        let mlp = Sequential.mlp(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
         var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
         let schedule: Schedule = c.decay ? .linearDecay(c.learningRate, steps: c.steps) : .constant(c.learningRate)
         var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: schedule)

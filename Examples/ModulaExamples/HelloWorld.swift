@@ -44,7 +44,7 @@ public enum HelloWorld {
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         try c.validate()
         var rng = RandomGenerator(seed: c.seed)
-        let mlp = MLP(input: c.input, width: c.width, output: c.output, depth: 3)
+        let mlp = Sequential.mlp(input: c.input, width: c.width, output: c.output, depth: 3)
         env.log("\(mlp)")
         var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
         let x = Tensor<Float>.randomNormal([c.batch, c.input], using: &rng)

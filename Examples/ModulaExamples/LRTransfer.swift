@@ -150,13 +150,13 @@ public enum LRTransfer {
         var widthSweeps: [Sweep] = [], depthSweeps: [Sweep] = []
         for method in c.methods {
             widthSweeps.append(try sweep(method, sizes: c.widths, build: {
-                MLP(input: data.featureCount, width: $0, output: data.classCount, depth: 3)
+                Sequential.mlp(input: data.featureCount, width: $0, output: data.classCount, depth: 3)
             }, label: "width"))
         }
         if !c.depths.isEmpty {
             for method in c.methods {
                 depthSweeps.append(try sweep(method, sizes: c.depths, build: {
-                    ResMLP(input: data.featureCount, width: c.depthWidth, output: data.classCount, depth: $0)
+                    Sequential.resMLP(input: data.featureCount, width: c.depthWidth, output: data.classCount, depth: $0)
                 }, label: "depth"))
             }
         }

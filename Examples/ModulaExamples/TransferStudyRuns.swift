@@ -19,8 +19,8 @@ extension TransferStudy {
             return Task(
                 build: { w, d, sweep in
                     sweep == "depth"
-                        ? ResMLP(input: data.featureCount, width: w, output: data.classCount, depth: d)
-                        : MLP(input: data.featureCount, width: w, output: data.classCount, depth: d)
+                        ? Sequential.resMLP(input: data.featureCount, width: w, output: data.classCount, depth: d)
+                        : Sequential.mlp(input: data.featureCount, width: w, output: data.classCount, depth: d)
                 },
                 batch: { rng in data.batch(size: c.batch, using: &rng) },
                 evaluation: [eval])
@@ -37,7 +37,7 @@ extension TransferStudy {
             let vocabulary = data.vocabularySize, heads = c.heads
             return Task(
                 build: { w, d, _ in
-                    GPT(vocabulary: vocabulary, heads: heads, dimension: w, queryDimension: w / heads,
+                    Sequential.gpt(vocabulary: vocabulary, heads: heads, dimension: w, queryDimension: w / heads,
                         valueDimension: w / heads, blocks: d)
                 },
                 batch: { rng in

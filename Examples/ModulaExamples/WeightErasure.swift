@@ -73,7 +73,7 @@ public enum WeightErasure {
     public static func run(_ c: Configuration, environment env: ExampleEnvironment = .init()) throws -> ExampleResult {
         try c.validate()
         let data = try loadImages(directory: c.dataDirectory, limit: c.limit)
-        let mlp = MLP(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
+        let mlp = Sequential.mlp(input: data.featureCount, width: c.width, output: data.classCount, depth: 3)
         let hidden = 1  // "2.weight", the width × width matrix
         let mask = letterM(c.width)
         var rng0 = RandomGenerator(seed: c.seed)
@@ -121,7 +121,7 @@ public enum WeightErasure {
         var rng = RandomGenerator(seed: c.seed &+ 2)
         let (images, labels) = data.batch(size: c.batch, using: &rng)
         for width in c.stableRankWidths {
-            let net = MLP(input: data.featureCount, width: width, output: data.classCount, depth: 3)
+            let net = Sequential.mlp(input: data.featureCount, width: width, output: data.classCount, depth: 3)
             let w: [Tensor<Float>] = net.initialize(using: &rng)
             let g = try valueWithGradient(at: w) { w in
                 meanSquaredError(try net.forward([images], weights: w[...])[0], oneHot(labels, classes: data.classCount, as: Float.self))

@@ -3,7 +3,7 @@ import ModulaTensor
 
 extension DataParallel {
     /// Makes `optimizer` divide its duality maps among the ranks (a ``DistributedDualizer`` as its
-    /// ``Modula/Optimizer/dualizer``); everything else it does (momentum, presets, rules) runs on every rank alike.
+    /// `Optimizer.dualizer`); everything else it does (momentum, presets, rules) runs on every rank alike.
     public func distribute<S: TensorScalar>(_ optimizer: inout Optimizer<S>) throws {
         optimizer.dualizer = try DistributedDualizer(module: optimizer.module, communicator: communicator)
     }

@@ -12,7 +12,7 @@ extension Communicator {
         isRoot ? try body() : nil
     }
 
-    /// Saves a training state from rank 0 only, atomically (``Modula/Checkpoint/save(weights:optimizer:rng:extra:of:to:)``:
+    /// Saves a training state from rank 0 only, atomically (`Checkpoint.save(weights:optimizer:rng:extra:of:to:)`:
     /// a temporary file, then a rename), and returns on every rank once the file is complete, so that any rank
     /// may read it afterwards; all ranks must call it.
     ///

@@ -27,7 +27,7 @@ public enum BinaryOp: Sendable {
 /// The scalar types a ``Tensor`` can hold: `Float` and `Double`.
 ///
 /// Use it as a generic constraint (`func f<S: TensorScalar>(_ x: Tensor<S>)`). Its one requirement,
-/// ``_kernels``, hands the tensor layer the raw-pointer kernels (BLAS, LAPACK, vectorized loops) of the
+/// `_kernels`, hands the tensor layer the raw-pointer kernels (BLAS, LAPACK, vectorized loops) of the
 /// type; they are `package` API, so they neither appear in a user's completions nor clash with other
 /// libraries' `Float.exp` or `Float.pow`. Only swift-modula can make a kernel table, so other types cannot
 /// usefully conform.

@@ -6,7 +6,7 @@ import ModulaMPI
 /// cannot drift from the API: the same lines, with `MPI.run` replaced by the caller's communicator and the
 /// checkpoint written to `path`. Returns the final weights.
 func scalingOutArticle(_ world: Communicator, path: String) throws -> [Tensor<Float>] {
-    let mlp = MLP(input: 12, width: 16, output: 3)
+    let mlp = Sequential.mlp(input: 12, width: 16, output: 3)
     let parallel = DataParallel(world)
     var rng = RandomGenerator(seed: 0)                  // the same global batches on every rank
     var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
@@ -36,7 +36,7 @@ func checkArticle(_ checks: Checks) throws {
     let path = NSTemporaryDirectory() + "modula-mpi-article-\(getppid()).safetensors"
     defer { if checks.world.isRoot { unlink(path) } }
     let weights = try scalingOutArticle(checks.world, path: path)
-    let state: TrainingState<Float> = try Checkpoint.loadTrainingState(for: MLP(input: 12, width: 16, output: 3), from: path)
+    let state: TrainingState<Float> = try Checkpoint.loadTrainingState(for: Sequential.mlp(input: 12, width: 16, output: 3), from: path)
     let same = state.step == 200 && zip(state.weights, weights).allSatisfy { $0.scalars == $1.scalars }
     checks.check("scaling-out-article", try checks.largest(same ? 0 : 1) == 0,
                  "the article's loop ran 200 steps; its last checkpoint (step \(state.step)) holds the final weights")

@@ -104,7 +104,7 @@ func checkCheckpoint(_ checks: Checks, resume: Bool, path: String) throws {
 /// modular optimizer with momentum, data-parallel with the dualize divided, against one process.
 func checkDistributedGPT(_ checks: Checks) throws {
     let (vocabulary, context, batch) = (16, 4, 6)
-    let gpt = GPT(vocabulary: vocabulary, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+    let gpt = Sequential.gpt(vocabulary: vocabulary, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
     let parallel = DataParallel(checks.world)
     var rng = RandomGenerator(seed: 4)
     let initial: [Tensor<Float>] = gpt.initialize(using: &rng)

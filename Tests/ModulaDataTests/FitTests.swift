@@ -6,7 +6,7 @@ import Testing
 /// A small regression problem: a fixed MLP, batches drawn from the generator (so the data order is part of the
 /// state a checkpoint must restore), and a probe batch to evaluate on.
 private struct Problem {
-    let mlp = MLP(input: 6, width: 12, output: 3, depth: 2)
+    let mlp = Sequential.mlp(input: 6, width: 12, output: 3, depth: 2)
     let probe: (Tensor<Float>, Tensor<Float>)
     var weights: [Tensor<Float>]
     var optimizer: Optimizer<Float>

@@ -14,11 +14,11 @@ extension DocumentationExamplesTests {
             let batches = (0..<4).map { _ in
                 (Tensor<Float>.randomNormal([16, 32], using: &data), (0..<16).map { _ in data.nextInt(below: 10) })
             }
-            let base = MLP(input: 32, width: 64, output: 10)
+            let base = Sequential.mlp(input: 32, width: 64, output: 10)
             var step = 0
             return try CoordinateCheck.run(
                 widths: [64, 128, 256, 512], steps: 4, onlyAtoms: true,
-                build: { width in MLP(input: 32, width: width, output: 10) },
+                build: { width in Sequential.mlp(input: 32, width: width, output: 10) },
                 prepare: { module, rng in
                     guard let p else { return (module.initialize(using: &rng), try .modular(module: module, learningRate: .constant(0.1))) }
                     let weights: [Tensor<Float>] = try p.initialize(module, using: &rng)
@@ -39,7 +39,7 @@ extension DocumentationExamplesTests {
                       "RMS slope", layer.rmsSlope, "change slope", layer.changeSlope)
             }
             #expect(!standard.flagged.isEmpty)
-            #expect(try Self.check(.muP(base: MLP(input: 32, width: 64, output: 10))).flagged.isEmpty)
+            #expect(try Self.check(.muP(base: Sequential.mlp(input: 32, width: 64, output: 10))).flagged.isEmpty)
             #expect(try Self.check(nil).flagged.isEmpty)
             #expect(standard.layers.map(\.path) == ["0", "2", "4"])
             #expect(standard.layers[0].rms.count == 4 && standard.layers[0].rms[0].count == 5)
@@ -60,7 +60,7 @@ extension DocumentationExamplesTests {
             #expect(check.weightChanges.allSatisfy { $0.allSatisfy { $0.spectralRatio > 0 } })
 
             // The same measurement for any two sets of weights, here one step of a network of your own.
-            let mlp = MLP(input: 32, width: 64, output: 10)
+            let mlp = Sequential.mlp(input: 32, width: 64, output: 10)
             var rng = RandomGenerator(seed: 0)
             var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
             var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: .constant(0.1))

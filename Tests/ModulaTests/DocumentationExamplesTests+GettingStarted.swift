@@ -27,7 +27,7 @@ extension DocumentationExamplesTests {
                 Linear(in: 256, out: 256); ReLU()
                 Linear(in: 256, out: 10)
             }
-            let readyMade = MLP(input: 784, width: 256, output: 10)   // depth 3 by default
+            let readyMade = Sequential.mlp(input: 784, width: 256, output: 10)   // depth 3 by default
             for other in [listed, readyMade] {
                 #expect("\(other)" == "\(mlp)")
                 #expect(other.weightNames == mlp.weightNames && other.weightShapes == mlp.weightShapes)
@@ -87,7 +87,7 @@ extension DocumentationExamplesTests {
 
         @Test("checkpoints round-trip")
         func checkpoint() throws {
-            let mlp = MLP(input: 8, width: 6, output: 3)
+            let mlp = Sequential.mlp(input: 8, width: 6, output: 3)
             var rng = RandomGenerator(seed: 1)
             let weights: [Tensor<Float>] = mlp.initialize(using: &rng)
             let path = NSTemporaryDirectory() + "docs-mlp-\(UInt32.random(in: 0...UInt32.max)).ckpt"

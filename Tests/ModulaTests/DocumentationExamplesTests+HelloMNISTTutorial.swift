@@ -12,7 +12,7 @@ extension DocumentationExamplesTests {
         @Test("the tutorial's model, loop and evaluation")
         func tutorialLoop() throws {
             let featureCount = 784, classCount = 10
-            let mlp = MLP(input: featureCount, width: 32, output: classCount, depth: 3)
+            let mlp = Sequential.mlp(input: featureCount, width: 32, output: classCount, depth: 3)
             var rng = RandomGenerator(seed: 0)
             var weights: [Tensor<Float>] = mlp.initialize(using: &rng)
             var optimizer = try Optimizer<Float>.modular(module: mlp, learningRate: .constant(0.1))

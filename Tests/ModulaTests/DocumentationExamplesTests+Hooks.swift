@@ -7,7 +7,7 @@ import Testing
 extension DocumentationExamplesTests {
     @Suite("Docs: Hooks")
     struct Hooks {
-        let mlp = MLP(input: 8, width: 16, output: 4)
+        let mlp = Sequential.mlp(input: 8, width: 16, output: 4)
 
         func setup() -> ([Tensor<Float>], Tensor<Float>, [Int]) {
             var rng = RandomGenerator(seed: 0)

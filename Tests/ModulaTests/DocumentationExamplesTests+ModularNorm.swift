@@ -50,7 +50,7 @@ extension DocumentationExamplesTests {
 
         @Test("hello-GPT's atom targets are 1/7, 5/7 and 5/21, as printed in the article")
         func gptTargets() {
-            let gpt = GPT(vocabulary: 65, heads: 4, dimension: 128, queryDimension: 32,
+            let gpt = Sequential.gpt(vocabulary: 65, heads: 4, dimension: 128, queryDimension: 32,
                           valueDimension: 32, blocks: 4, orthogonalizer: SVDOrthogonalizer())
             #expect("\(gpt.atomCount) \(gpt.mass) \(gpt.sensitivity)" == "26 7.0 1.0")
             var rng = RandomGenerator(seed: 0)
@@ -73,7 +73,7 @@ extension DocumentationExamplesTests {
 
         @Test("with the default orthogonalizer the targets are met from below, to within 0.2 %")
         func defaultOrthogonalizerTargets() {
-            let gpt = GPT(vocabulary: 11, heads: 2, dimension: 16, queryDimension: 8, valueDimension: 8, blocks: 2)
+            let gpt = Sequential.gpt(vocabulary: 11, heads: 2, dimension: 16, queryDimension: 8, valueDimension: 8, blocks: 2)
             var rng = RandomGenerator(seed: 4)
             for (name, target) in gpt.atomTargets(using: &rng) {
                 let expected = name == "embed.weight" || name == "head.weight" ? 1.0 / 7
@@ -85,7 +85,7 @@ extension DocumentationExamplesTests {
         @Test("the audit outputs quoted in the article")
         func audit() throws {
             var rng = RandomGenerator(seed: 1)
-            let mlp = MLP(input: 6, width: 8, output: 4)
+            let mlp = Sequential.mlp(input: 6, width: 8, output: 4)
             let mlpReport = try mlp.auditWellNormedness(inputShapes: [[5, 6]], using: &rng)
             #expect(mlpReport.isWellNormed)
             expectRatios(mlpReport, ["input": 0.4222, "0.weight": 0.1111, "2.weight": 0.0936, "4.weight": 0.1336])

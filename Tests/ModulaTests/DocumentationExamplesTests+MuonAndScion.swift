@@ -19,7 +19,7 @@ extension DocumentationExamplesTests {
 
         @Test("the five-line Muon step equals the preset on hidden matrices")
         func muonSnippet() throws {
-            let mlp = MLP(input: 12, width: 16, output: 5)
+            let mlp = Sequential.mlp(input: 12, width: 16, output: 5)
             var rng = RandomGenerator(seed: 10)
             let initial: [Tensor<Float>] = mlp.initialize(using: &rng)
             let grads = gradientSequence(mlp, steps: 5, seed: 11)
@@ -44,7 +44,7 @@ extension DocumentationExamplesTests {
 
         @Test("the Scion one-matrix step equals the constrained preset on hidden matrices")
         func scionSnippet() throws {
-            let mlp = MLP(input: 12, width: 16, output: 5)
+            let mlp = Sequential.mlp(input: 12, width: 16, output: 5)
             var rng = RandomGenerator(seed: 12)
             let initial: [Tensor<Float>] = mlp.initialize(using: &rng)
             let grads = gradientSequence(mlp, steps: 5, seed: 13)
@@ -69,7 +69,7 @@ extension DocumentationExamplesTests {
 
         @Test("the preset code quoted in the article builds the same optimizers as the presets")
         func presetCode() throws {
-            let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+            let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
             var rng = RandomGenerator(seed: 14)
             let initial: [Tensor<Float>] = gpt.initialize(using: &rng)
             let grads = gradientSequence(gpt, steps: 3, seed: 15)
@@ -100,7 +100,7 @@ extension DocumentationExamplesTests {
                 let orthogonalizer: any Orthogonalizer = MuonNewtonSchulz()
                 let head = module.weightNames.last ?? ""
                 func group(_ label: String, _ norm: NormChoice, _ radius: Double,
-                           _ selects: @escaping @Sendable (String, any Atom) -> Bool) -> ParameterGroup {
+                           _ selects: @escaping @Sendable (String, any MultiWeightAtom) -> Bool) -> ParameterGroup {
                     ParameterGroup(
                         label, selects: selects,
                         rule: .dualized(
@@ -135,7 +135,7 @@ extension DocumentationExamplesTests {
 
         @Test("the modular-layout variant trains a GPT")
         func between() throws {
-            let gpt = GPT(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
+            let gpt = Sequential.gpt(vocabulary: 7, heads: 2, dimension: 8, queryDimension: 4, valueDimension: 4, blocks: 1)
             var optimizer = try Optimizer<Float>(module: gpt, groups: [
                 ParameterGroup(
                     "all",

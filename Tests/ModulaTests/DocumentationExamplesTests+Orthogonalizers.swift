@@ -15,7 +15,7 @@ extension DocumentationExamplesTests {
     struct Orthogonalizers {
         @Test("choosing an orthogonalizer per network, layer and optimizer")
         func choosing() throws {
-            let mlp = MLP(input: 784, width: 256, output: 10, orthogonalizer: PolarExpress())
+            let mlp = Sequential.mlp(input: 784, width: 256, output: 10, orthogonalizer: PolarExpress())
             let layer = Linear(in: 256, out: 256).with(orthogonalizer: MuonNewtonSchulz())
             let muon = try Optimizer<Float>.muon(module: mlp, orthogonalizer: PolarExpress(steps: 5))
             #expect(mlp.atoms.allSatisfy { ($0.atom as! Linear).orthogonalizer.name == "polar-express" })

@@ -15,7 +15,7 @@ struct OptimizerArticlesTests {
 
     @Test("a user's own rule is one small type, and its state is kept per weight")
     func ownRule() throws {
-        let mlp = MLP(input: 6, width: 8, output: 3)
+        let mlp = Sequential.mlp(input: 6, width: 8, output: 3)
         var rng = RandomGenerator(seed: 1)
         var w: [Tensor<Float>] = mlp.initialize(using: &rng)
         var optimizer = try Optimizer<Float>(module: mlp, groups: [
@@ -32,8 +32,8 @@ struct OptimizerArticlesTests {
 
     @Test("the AdamW snippet and the μP report as printed")
     func muPReport() throws {
-        let base = MLP(input: 784, width: 64, output: 10)
-        let wide = MLP(input: 784, width: 1024, output: 10)
+        let base = Sequential.mlp(input: 784, width: 64, output: 10)
+        let wide = Sequential.mlp(input: 784, width: 1024, output: 10)
         let mup = Parametrization.muP(base: base)
         var rng = RandomGenerator(seed: 0)
         let weights: [Tensor<Float>] = try mup.initialize(wide, using: &rng)
@@ -47,7 +47,7 @@ struct OptimizerArticlesTests {
             2.weight: hidden, fan-in 1024, fan-out 1024, adamw, init σ 0.03125, lr ×0.0625, ε ×0.0625, decay ×16.0
             4.weight: output, fan-in 1024, fan-out 10, adamw, init σ 0.0009765625, lr ×0.0625, ε ×1.0, decay ×16.0
             """, "\(optimizer.report())")
-        let adam = try Optimizer<Float>(module: MLP(input: 784, width: 256, output: 10), groups: [
+        let adam = try Optimizer<Float>(module: Sequential.mlp(input: 784, width: 256, output: 10), groups: [
             ParameterGroup("all", rule: .rule(AdamWRule(beta2: 0.95, weightDecay: 0.1)), learningRate: .constant(1e-3)),
         ])
         #expect(adam.scalings.allSatisfy { $0.learningRate == 1 })

@@ -58,7 +58,7 @@ struct KillTests {
         #expect(status == 0)
         let digest = reference.split(separator: " ").first { $0.hasPrefix("weights_digest=") }
         #expect(digest != nil, "\(reference)")
-        let mlp = MLP(input: 64, width: 64, output: 10, depth: 3)  // hello-world's quick network
+        let mlp = Sequential.mlp(input: 64, width: 64, output: 10, depth: 3)  // hello-world's quick network
         var rng = RandomGenerator(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
         var loaded = 0
         for trial in 0..<20 {
@@ -90,7 +90,7 @@ struct ExampleOptionErrorTests {
     func unwritableFigures() throws {
         let dir = try temporaryFolder("figures")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/file", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data([1]))
         let env = ExampleEnvironment(figures: dir + "/file/figures", showProgress: false, log: { _ in })
         var plot = LinePlot(title: "t", xLabel: "x", yLabel: "y")
         plot.add("a", y: [1, 2])

@@ -4,7 +4,7 @@ import ModulaData
 let data = try ImageClassificationDataset.fashionMNIST()
 print("\(data.name): \(data.count(.train)) training and \(data.count(.test)) test images")
 
-let mlp = MLP(input: data.featureCount, width: 256, output: data.classCount, depth: 3)
+let mlp = Sequential.mlp(input: data.featureCount, width: 256, output: data.classCount, depth: 3)
 print(mlp)
 
 var rng = RandomGenerator(seed: 0)
