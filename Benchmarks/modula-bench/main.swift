@@ -13,6 +13,7 @@
 //   bytes written, counted the same way for both).
 // - blas/sgemm (Cores.swift): `cblas_sgemm` 1024³ with the OpenBLAS core in use; denormal/… (Denormals.swift):
 //   denormal operands, flushed and kept.
+// - threads/gemm, threads/add, threads/exp (Threads.swift, only when named): one thread against two, per size.
 // - step/mlp-1024: forward + backward of a 784→1024→1024→10 ReLU MLP with cross-entropy through
 //   `valueWithGradient`, and the fraction of that time spent in the same GEMMs called directly.
 //
@@ -226,4 +227,5 @@ if selected("blas/sgemm", filters) { benchSgemmCore() }  // Cores.swift
 benchDenormals(filters)  // Denormals.swift
 if orthogonalizers.contains(where: { selected("orthogonalize/\($0.0)", filters) }) { benchOrthogonalize(filters) }
 benchSteps(filters)  // Steps.swift: whole training steps (step/…)
+if filters.contains(where: { $0.hasPrefix("threads/") }) { benchThreads(filters) }  // Threads.swift, only when named
 print("# total \(fmt(now() - start, 1)) s")

@@ -1,5 +1,5 @@
 /// An elementwise map of one tensor, applied by a vectorizable kernel.
-public enum UnaryOp: Sendable {
+@usableFromInline package enum UnaryOp: Sendable {
     case neg, exp, log, tanh, sqrt, abs, relu, square, sign, sigmoid, reciprocal
     /// GELU (tanh approximation), unscaled.
     case gelu
@@ -20,7 +20,7 @@ extension UnaryOp {
 }
 
 /// A binary elementwise operation.
-public enum BinaryOp: Sendable {
+@usableFromInline package enum BinaryOp: Sendable {
     case add, sub, mul, div, max, min
 }
 
