@@ -59,14 +59,7 @@ func benchDenormalStep() {
     let weights = (0..<3).map { l in
         Tensor<Float>.randomNormal([sizes[l + 1], sizes[l]], standardDeviation: 1 / Float(sizes[l]).squareRoot(), using: &rng)
     }
-    let step = {
-        let (loss, grads) = valueWithGradient(at: weights) { w in
-            let h1 = x.matmul(w[0], transposeB: true).relu()
-            let h2 = h1.matmul(w[1], transposeB: true).relu()
-            return crossEntropy(logits: h2.matmul(w[2], transposeB: true), labels: labels)
-        }
-        blackHole((loss, grads))
-    }
+    let step = mlpForwardBackward(x, labels, weights)
     let s = timeInterleaved(budget: 2, maxReps: 50, [withDenormals(flushed: true, step), withDenormals(flushed: false, step)])
     report("denormal/step", "mlp-256 batch=\(batch)", [
         ("flush_ms", fmt(s[0] * 1e3)), ("keep_ms", fmt(s[1] * 1e3)), ("keep_ratio", fmt(s[1] / s[0])), ("threads", "1"),

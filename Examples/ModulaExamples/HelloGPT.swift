@@ -105,9 +105,11 @@ public enum HelloGPT {
         // With `rows`, the loss of this rank's sequences of the batch.
         func loss(_ w: [Tensor<Float>], _ inputs: [Int], _ targets: [Int], batch: Int, rows: DataParallel? = nil) throws -> Tensor<Float> {
             let r = rows?.shard(of: batch) ?? 0..<batch
-            let logits = try gpt.forward([idTensor(Array(inputs[(r.lowerBound * c.context)..<(r.upperBound * c.context)]),
-                                                   shape: [r.count, c.context])], weights: w[...])[0]
-            return crossEntropy(logits: logits, labels: Array(targets[(r.lowerBound * c.context)..<(r.upperBound * c.context)]))
+            let span = (r.lowerBound * c.context)..<(r.upperBound * c.context)
+            // One process uses the whole batch as it is: no copy of the token lists per step.
+            let ids = rows == nil ? inputs : Array(inputs[span]), labels = rows == nil ? targets : Array(targets[span])
+            let logits = try gpt.forward([idTensor(ids, shape: [r.count, c.context])], weights: w[...])[0]
+            return crossEntropy(logits: logits, labels: labels)
         }
         func validationLoss(_ w: [Tensor<Float>]) throws -> Double {
             var vrng = RandomGenerator(seed: 12345)  // the same batches every time
