@@ -121,7 +121,7 @@ final class TrainingProblem {
         let (value, grads) = try! valueWithGradient(at: weights) { w in
             loss(try module.forward([x], weights: w[...])[0])
         }
-        try! optimizer.update(&weights, gradients: grads)
+        try! optimizer.update(&weights, gradients: consume grads)
         return value.scalar
     }
 
@@ -139,7 +139,7 @@ final class TrainingProblem {
             return y
         }
         let t1 = now()
-        try! optimizer.update(&weights, gradients: grads)
+        try! optimizer.update(&weights, gradients: consume grads)
         return (forward, t1 - t0 - forward, now() - t1)
     }
 

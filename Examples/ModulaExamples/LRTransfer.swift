@@ -105,7 +105,7 @@ public enum LRTransfer {
             let value = Double(loss.scalar)
             if !value.isFinite || value > 50 || !grads.allSatisfy(\.isFinite) { return (.infinity, Checkpoint.digest(w)) }
             // A NaN or infinite update is divergence too (the loss and gradients were checked above).
-            do { try opt.update(&w, gradients: grads) } catch OptimizerError.nonFinite { return (.infinity, Checkpoint.digest(w)) }
+            do { try opt.update(&w, gradients: consume grads) } catch OptimizerError.nonFinite { return (.infinity, Checkpoint.digest(w)) }
         }
         // The loss on a fixed set of training images: the same for every run, so no batch noise.
         let (images, labels) = evaluationSet(data)

@@ -104,7 +104,7 @@ public enum WeightErasure {
                     }
                     if !grads.allSatisfy(\.isFinite) { diverged = true; break }
                     // A NaN or infinite update is divergence too (the gradients were checked above).
-                    do { try opt.update(&w, gradients: grads) } catch OptimizerError.nonFinite { diverged = true; break }
+                    do { try opt.update(&w, gradients: consume grads) } catch OptimizerError.nonFinite { diverged = true; break }
                 }
                 let acc = diverged || !w.allSatisfy(\.isFinite) ? 0.1 : try evaluate(mlp, w, data)
                 accuracy[method]!.append(acc)

@@ -97,7 +97,7 @@ public func fit<Scalar: TensorScalar, Batch>(
             if let update {
                 recorded = try update(&weights, &optimizer, gradients, value, inputs(b))
             } else {
-                try optimizer.update(&weights, gradients: gradients, loss: value, inputs: inputs(b))
+                try optimizer.update(&weights, gradients: consume gradients, loss: value, inputs: inputs(b))
             }
         } catch OptimizerError.nonFinite(let at, let source) {
             history.losses.append(Double(value.scalar))

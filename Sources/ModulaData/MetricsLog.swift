@@ -52,7 +52,7 @@ public final class MetricsLog {
             throw .cannotWrite(path: jsonLinesPath, reason: FileIO.lastError())
         }
         var host = [CChar](repeating: 0, count: 256)
-        let hostname = gethostname(&host, host.count - 1) == 0 ? String(cString: host) : "localhost"
+        let hostname = gethostname(&host, host.count - 1) == 0 ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
         let stem = FileIO.join(directory, "events.out.tfevents.\(time(nil)).\(hostname).\(getpid())")
         // A new file for every log, even two in one process within one second: the first free numbered name.
         var suffix = 0, descriptor: Int32 = -1

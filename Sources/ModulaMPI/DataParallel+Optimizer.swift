@@ -30,7 +30,7 @@ extension DataParallel {
         var all = gradients + [Tensor<S>([loss.scalars[0]])]
         try averageGradients(&all, share: share(of: globalBatch))
         let mean = all.removeLast()
-        let taken = try optimizer.update(&weights, gradients: all, loss: mean)
+        let taken = try optimizer.update(&weights, gradients: consume all, loss: mean)
         return (taken, mean.scalars[0])
     }
 }

@@ -25,6 +25,21 @@ package enum MatrixScaling {
         return out
     }
 
+    /// Scales `x` to `x / (‖x‖_F · safety)` as ``normalized(_:largest:safety:)`` does, in its own memory when no
+    /// other tensor shares it (a gradient handed over with `consume`), otherwise into a new tensor.
+    package static func normalize<S: TensorScalar>(_ x: inout Tensor<S>, largest: S, safety: S) {
+        guard isKnownUniquelyReferenced(&x.storage), x.node == nil else {
+            x = normalized(x, largest: largest, safety: safety)
+            return
+        }
+        require(largest > 0 && largest.isFinite, "normalize: needs 0 < max|x| < ∞, got \(largest)")
+        let n = x.count, y = x.storage.pointer
+        var divisor = largest
+        S.binary(.div, y, 1, &divisor, 0, y, n)  // elementwise: each entry read before it is written
+        let norm = S.sumOfSquares(y, n).squareRoot()
+        S.affine(y, 1 / (norm * safety), 0, y, n)
+    }
+
     /// `g / max|g|`, and whether `g` is zero; nil when `g` has a non-finite entry.
     package static func dividedByLargestMagnitude<S: TensorScalar>(_ g: Tensor<S>) -> (matrix: Tensor<S>, isZero: Bool)? {
         guard let largest = largestMagnitude(g) else { return nil }

@@ -14,7 +14,8 @@ extension Tensor {
     /// SYRK for `B = b·A + c·A²` (k³ FLOPs, as A is symmetric) and one SYMM/GEMM for X ← a·X + B·X
     /// (2k²L FLOPs): 3k²L + k³ FLOPs, 4n³ for a square matrix (a plain GEMM version issues 6n³).
     ///
-    /// Memory: besides the result X, two k×k matrices for the whole iteration, allocated once and reused
+    /// Memory: the result X is `self`'s own memory when no other tensor shares it (the caller handed it over with
+    /// `consume`, as the optimizer does with a gradient it owns), otherwise a new tensor; besides X, two k×k matrices for the whole iteration, allocated once and reused
     /// by every step. X is updated in place, one panel of columns (rows when tall) at a time: each panel
     /// of B·X needs only the same panel of X, and A is free once B is formed, so the panels of B·X are
     /// written into A's memory (panels at most k wide). Only when that would make panels narrower than 64,
@@ -25,7 +26,7 @@ extension Tensor {
     ///   matrix is one panel, a 1024×4096 one four. (Narrower panels cost speed: 1024² on 256-column
     ///   panels took 5–25 % longer here.)
     /// - Precondition: a matrix (rank 2).
-    package func quinticIteration(
+    package consuming func quinticIteration(
         _ steps: [(a: Double, b: Double, c: Double)], safety: Scalar, panelElements: Int = 1 << 20
     ) -> Tensor {
         require(rank == 2, "quinticIteration: needs a matrix (rank 2), got shape \(shape)")
@@ -33,7 +34,8 @@ extension Tensor {
         if m == 0 || n == 0 { return .zeros(shape) }
         guard let largest = MatrixScaling.largestMagnitude(self) else { return Tensor(repeating: .nan, shape: shape) }
         if largest == 0 { return .zeros(shape) }
-        let x = MatrixScaling.normalized(self, largest: largest, safety: safety)
+        var x = consume self
+        MatrixScaling.normalize(&x, largest: largest, safety: safety)
 
         // Wide (m ≤ n): A = X Xᵀ (m×m), X ← a X + B X.  Tall: A = Xᵀ X (n×n), X ← a X + X B.
         let wide = m <= n

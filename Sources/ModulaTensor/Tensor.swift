@@ -158,6 +158,14 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
+    /// This tensor, moved out: `self` becomes an empty tensor (shape `[0]`), so that the result is the only
+    /// holder of the memory when `self` was (an element of an array handed on without a copy).
+    package mutating func take() -> Tensor {
+        let moved = self
+        self = Tensor(shape: [0], storage: TensorStorage(uninitializedCount: 0))
+        return moved
+    }
+
     /// Calls `body` with a pointer to the elements.
     @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {

@@ -46,8 +46,8 @@ public struct Linear: Atom {
     public func project<S: TensorScalar>(_ w: Tensor<S>) -> Tensor<S> { matrixNorm.project(w) }
     public func norm<S: TensorScalar>(_ w: Tensor<S>) -> S { matrixNorm.norm(w) }
     public func dualNorm<S: TensorScalar>(_ g: Tensor<S>) -> S { matrixNorm.dualNorm(g) }
-    public func dualize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
-        matrixNorm.dualize(g, orthogonalizer: orthogonalizer)
+    public func dualize<S: TensorScalar>(_ g: consuming Tensor<S>) -> Tensor<S> {
+        matrixNorm.dualize(consume g, orthogonalizer: orthogonalizer)
     }
 
     /// A copy with another orthogonalizer.

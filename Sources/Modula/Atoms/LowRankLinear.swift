@@ -71,11 +71,13 @@ public struct LowRankLinear: MatrixAtom {
     public func dualNorm<S: TensorScalar>(gradients g: [Tensor<S>]) -> S {
         (MatrixNorm.spectral.dualNorm(g[0]) + MatrixNorm.spectral.dualNorm(g[1])) / 2
     }
-    public func dualize<S: TensorScalar>(gradients g: [Tensor<S>]) -> [Tensor<S>] {
-        g.map { factor in
-            var d = MatrixNorm.spectral.dualize(factor, orthogonalizer: orthogonalizer)
+    public func dualize<S: TensorScalar>(gradients g: consuming [Tensor<S>]) -> [Tensor<S>] {
+        var out: [Tensor<S>] = []
+        for k in g.indices {
+            var d = MatrixNorm.spectral.dualize(g[k].take(), orthogonalizer: orthogonalizer)
             d.scaleInPlace(by: S(0.5))
-            return d
+            out.append(d)
         }
+        return out
     }
 }

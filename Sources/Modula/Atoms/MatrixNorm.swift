@@ -58,12 +58,13 @@ public enum MatrixNorm: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// The unit-norm direction maximizing ⟨g, ·⟩; zero where `g` is zero.
-    public func dualize<S: TensorScalar>(_ g: Tensor<S>, orthogonalizer: any Orthogonalizer) -> Tensor<S> {
+    /// The unit-norm direction maximizing ⟨g, ·⟩; zero where `g` is zero. The spectral norms' map runs in `g`'s
+    /// memory when no other tensor shares it (`dualize(consume g, …)`).
+    public func dualize<S: TensorScalar>(_ g: consuming Tensor<S>, orthogonalizer: any Orthogonalizer) -> Tensor<S> {
         let (out, inn) = (g.shape[0], g.shape[1])
         switch self {
         case .spectral, .spectralMax:
-            var u = orthogonalizer.orthogonalize(g)
+            var u = orthogonalizer.orthogonalize(consume g)
             u.scaleInPlace(by: S(spectralScale(out, inn)))
             return u
         case .columnNorm:

@@ -27,7 +27,9 @@ public protocol Atom: MultiWeightAtom {
     /// The atom's norm of a weight.
     func norm<S: TensorScalar>(_ w: Tensor<S>) -> S
     /// The duality map: a tensor of unit norm maximizing ⟨g, ·⟩ (zero for a zero gradient).
-    func dualize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S>
+    ///
+    /// `g` is taken over: the map may compute its result in `g`'s memory when no other tensor shares it.
+    func dualize<S: TensorScalar>(_ g: consuming Tensor<S>) -> Tensor<S>
     /// The dual norm of a gradient (default: ⟨g, dualize(g)⟩).
     func dualNorm<S: TensorScalar>(_ g: Tensor<S>) -> S
 }
@@ -51,7 +53,9 @@ extension Atom {
     public func project<S: TensorScalar>(weights: [Tensor<S>]) -> [Tensor<S>] { [project(weights[0])] }
     public func norm<S: TensorScalar>(weights: [Tensor<S>]) -> S { norm(weights[0]) }
     public func dualNorm<S: TensorScalar>(gradients: [Tensor<S>]) -> S { dualNorm(gradients[0]) }
-    public func dualize<S: TensorScalar>(gradients: [Tensor<S>]) -> [Tensor<S>] { [dualize(gradients[0])] }
+    public func dualize<S: TensorScalar>(gradients: consuming [Tensor<S>]) -> [Tensor<S>] {
+        [dualize(gradients[0].take())]
+    }
 }
 
 extension MultiWeightAtom {

@@ -10,7 +10,10 @@ enum ChildDualization {
 
     /// The concatenated results of `child(i)` for every child, where `sizes[i]` counts child i's weights.
     static func run<T>(sizes: [Int], _ child: (Int) -> [T]) -> [T] {
-        if (sizes.max() ?? 0) > parallelLimit { return sizes.indices.flatMap(child) }
+        if inOrder(sizes: sizes) { return sizes.indices.flatMap(child) }
         return parallelMap(sizes.count, child).flatMap { $0 }
     }
+
+    /// Whether children of these sizes are dualized one after another.
+    static func inOrder(sizes: [Int]) -> Bool { (sizes.max() ?? 0) > parallelLimit }
 }

@@ -83,3 +83,46 @@ func combinedDualize<S: TensorScalar>(
     }
     return ChildDualization.run(sizes: g.map { $0.reduce(0) { $0 + $1.count } }, child)
 }
+
+/// ``combinedDualize(_:_:_:_:)`` written back into `g[range]`, each module dualizing its own part in place
+/// (small ones in parallel, each on a list of its own tensors taken out of `g`).
+func combinedDualizeInPlace<S: TensorScalar>(
+    _ modules: [any Module], _ g: inout [Tensor<S>], _ range: Range<Int>, _ counts: [Int], _ scales: [Double], _ t: S,
+    _ owner: @autoclosure () -> String
+) {
+    require(range.count == counts.reduce(0, +),
+            "\(owner()): expected \(counts.reduce(0, +)) weight or gradient tensors, got \(range.count)")
+    var starts = [range.lowerBound]
+    for n in counts { starts.append(starts[starts.count - 1] + n) }
+    func part(_ i: Int) -> Range<Int> { starts[i]..<starts[i + 1] }
+    func active(_ i: Int) -> Bool { scales[i] > 0 && scales[i].isFinite && t != 0 }
+    let sizes = modules.indices.map { i in part(i).reduce(0) { $0 + g[$1].count } }
+    if ChildDualization.inOrder(sizes: sizes) {
+        for i in modules.indices {
+            if active(i) {
+                modules[i].dualizeInPlace(&g, part(i), targetNorm: t / S(scales[i]))
+            } else {
+                for k in part(i) { g[k] = .zeros(g[k].shape) }
+            }
+        }
+        return
+    }
+    var lists = [[Tensor<S>]](repeating: [], count: modules.count)
+    for i in modules.indices {
+        lists[i].reserveCapacity(counts[i])
+        for k in part(i) { lists[i].append(g[k].take()) }
+    }
+    lists.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        parallelForEach(modules.count) { i in  // each task touches only its own list
+            if active(i) {
+                modules[i].dualizeInPlace(&base[i], 0..<counts[i], targetNorm: t / S(scales[i]))
+            } else {
+                for k in base[i].indices { base[i][k] = .zeros(base[i][k].shape) }
+            }
+        }
+    }
+    for i in modules.indices {
+        for (k, j) in zip(part(i), lists[i].indices) { g[k] = lists[i][j].take() }
+    }
+}

@@ -45,6 +45,14 @@ public protocol Module: Sendable, CustomStringConvertible {
     func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S
     /// The steepest-ascent direction of modular norm `targetNorm`: argmax over ‖t‖ = targetNorm of ⟨g, t⟩.
     func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>]
+    /// ``dualize(_:targetNorm:)`` of `gradient[range]`, written back into those elements.
+    ///
+    /// The built-in combinators and atoms take each gradient out of the list before its atom's duality map sees it,
+    /// so that a tensor nothing else holds is orthogonalized in its own memory instead of a copy (for a Linear atom
+    /// with a polynomial orthogonalizer: one matrix of the weight's size less at the peak). The default, for modules
+    /// that implement ``dualize(_:targetNorm:)`` themselves, calls it and stores the result. A module that overrides
+    /// ``dualize(_:targetNorm:)`` with rules of its own must not inherit another type's version of this one.
+    func dualizeInPlace<S: TensorScalar>(_ gradient: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S)
 }
 
 extension Module {
@@ -153,6 +161,34 @@ extension Module {
             throw ModuleError(module: name, problem: "dualize: the gradient of \(weightNames[i]) has shape \(gradient[i].shape), expected \(shapes[i])")
         }
         return dualize(gradient[...], targetNorm: targetNorm)
+    }
+
+    public func dualizeInPlace<S: TensorScalar>(_ gradient: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        let d = dualize(gradient[range], targetNorm: targetNorm)
+        require(d.count == range.count, "\(name).dualize: returned \(d.count) tensors for \(range.count) gradients")
+        gradient.replaceSubrange(range, with: d)
+    }
+
+    /// Replaces `gradient` with its unit-modular-norm steepest-ascent direction (scaled to `targetNorm`), as
+    /// ``dualize(_:targetNorm:)-(Array<Tensor<S>>,_)`` returns it, computing each duality map in its gradient's memory
+    /// where no other tensor shares that memory.
+    ///
+    /// ```swift
+    /// var g = try mlp.gradients(weights: w, inputs: [x], loss: mse)   // nothing else holds g's tensors
+    /// try mlp.dualizeInPlace(&g)                                       // no second list of the weights' size
+    /// ```
+    ///
+    /// - Throws: ``ModuleError`` naming the module and the weights unless `gradient` has one tensor of each weight's
+    ///   shape, in the order of ``weightNames``; `gradient` is then left as it was.
+    public func dualizeInPlace<S: TensorScalar>(_ gradient: inout [Tensor<S>], targetNorm: S = 1) throws {
+        let shapes = weightShapes
+        guard gradient.count == shapes.count else {
+            throw ModuleError(module: name, problem: "dualize: expected \(shapes.count) gradient tensors (\(weightNames.joined(separator: ", "))), got \(gradient.count)")
+        }
+        if let i = shapes.indices.first(where: { gradient[$0].shape != shapes[$0] }) {
+            throw ModuleError(module: name, problem: "dualize: the gradient of \(weightNames[i]) has shape \(gradient[i].shape), expected \(shapes[i])")
+        }
+        dualizeInPlace(&gradient, gradient.indices, targetNorm: targetNorm)
     }
 
     /// Stops with a message naming the module, the call and the first misfit unless `list` has one

@@ -29,7 +29,10 @@ public protocol MultiWeightAtom: Module {
     /// The atom's norm of its weights (one number for all of them).
     func norm<S: TensorScalar>(weights: [Tensor<S>]) -> S
     /// The duality map: the weights' directions of unit norm maximizing ⟨g, ·⟩ (zero for a zero gradient).
-    func dualize<S: TensorScalar>(gradients: [Tensor<S>]) -> [Tensor<S>]
+    ///
+    /// The gradients are taken over: a map may compute its result in a gradient's memory when no other tensor
+    /// shares it (``Module/dualizeInPlace(_:_:targetNorm:)`` hands them over that way).
+    func dualize<S: TensorScalar>(gradients: consuming [Tensor<S>]) -> [Tensor<S>]
     /// The dual norm of the gradients (default: ⟨g, dualize(g)⟩ summed over the weights).
     func dualNorm<S: TensorScalar>(gradients: [Tensor<S>]) -> S
 }
@@ -75,6 +78,26 @@ extension MultiWeightAtom {
         var d = dualize(gradients: g)
         for k in d.indices { d[k].scaleInPlace(by: targetNorm) }
         return d
+    }
+
+    /// Takes the atom's gradients out of `gradient[range]` (leaving empty tensors there, so that a tensor nobody
+    /// else holds reaches the duality map unshared), dualizes them and puts the results in their place.
+    public func dualizeInPlace<S: TensorScalar>(_ gradient: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        let names = weightNames
+        requireDeclaredWeights(weightShapes, names)
+        require(range.count == names.count, "\(name).dualize: an atom takes \(tensors(names.count, names, weight: false)), got \(range.count)")
+        if mass == 0 || targetNorm == 0 {
+            for k in range { gradient[k] = .zeros(gradient[k].shape) }
+            return
+        }
+        var mine: [Tensor<S>] = []
+        mine.reserveCapacity(range.count)
+        for k in range { mine.append(gradient[k].take()) }
+        var d = dualize(gradients: consume mine)
+        for (k, j) in zip(range, d.indices) {
+            d[j].scaleInPlace(by: targetNorm)
+            gradient[k] = d[j]
+        }
     }
 
     /// The list as an array, after stopping with a message unless it holds one tensor per declared weight.

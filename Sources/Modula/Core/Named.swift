@@ -18,4 +18,7 @@ public struct Named: ForwardingModule {
 
     public var children: [(label: String, module: any Module)] { module.children }
     public var rescaledMass: (outer: Double, inner: Double)? { (module as? any ForwardingModule)?.rescaledMass }
+    public func dualizeInPlace<S: TensorScalar>(_ g: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        module.dualizeInPlace(&g, range, targetNorm: targetNorm)
+    }
 }

@@ -30,4 +30,8 @@ public struct Parallel: ListCombinator {
         }
         return out
     }
+
+    public func dualizeInPlace<S: TensorScalar>(_ g: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        combinedDualizeInPlace(modules, &g, range, weightCounts, scales, targetNorm, name)
+    }
 }

@@ -31,4 +31,7 @@ public struct Scaled: ForwardingModule {
     public func dualize<S: TensorScalar>(_ g: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
         chain.dualize(g, targetNorm: targetNorm)
     }
+    public func dualizeInPlace<S: TensorScalar>(_ g: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        chain.dualizeInPlace(&g, range, targetNorm: targetNorm)
+    }
 }

@@ -49,4 +49,8 @@ public struct Sequential: ListCombinator {
         }
         return x
     }
+
+    public func dualizeInPlace<S: TensorScalar>(_ g: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        combinedDualizeInPlace(modules, &g, range, weightCounts, scales, targetNorm, name)
+    }
 }

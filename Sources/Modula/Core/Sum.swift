@@ -36,4 +36,7 @@ public struct Sum: Module {
     public func dualize<S: TensorScalar>(_ g: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
         branches.dualize(g, targetNorm: targetNorm)
     }
+    public func dualizeInPlace<S: TensorScalar>(_ g: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        branches.dualizeInPlace(&g, range, targetNorm: targetNorm)
+    }
 }

@@ -26,4 +26,11 @@ public struct Tared: ForwardingModule {
     public func dualize<S: TensorScalar>(_ g: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>] {
         mass == 0 ? g.map { Tensor.zeros($0.shape) } : module.dualize(g, targetNorm: targetNorm)
     }
+    public func dualizeInPlace<S: TensorScalar>(_ g: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S) {
+        if mass == 0 {
+            for k in range { g[k] = .zeros(g[k].shape) }
+        } else {
+            module.dualizeInPlace(&g, range, targetNorm: targetNorm)
+        }
+    }
 }

@@ -81,7 +81,7 @@ public struct CoordinateCheck: Sendable {
             for _ in 0..<steps {
                 let (x, labels) = batch(&rng)
                 let (_, grads) = try valueWithGradient(at: weights) { w in crossEntropy(logits: try module(x, w), labels: labels) }
-                try optimizer.update(&weights, gradients: grads)
+                try optimizer.update(&weights, gradients: consume grads)
                 try measure()
             }
             perWidth.append(record)

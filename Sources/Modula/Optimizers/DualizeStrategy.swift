@@ -15,11 +15,21 @@ public protocol DualizeStrategy: Sendable {
     /// per weight of `module`), as ``Module/dualize(_:targetNorm:)`` gives it.
     func dualize<S: TensorScalar>(_ directions: [Tensor<S>], of module: any Module, targetNorm: S) throws -> [Tensor<S>]
 
+    /// ``dualize(_:of:targetNorm:)`` written back into `directions`, which the optimizer hands over: a strategy may
+    /// compute each map in its direction's memory (the default calls ``dualize(_:of:targetNorm:)``).
+    func dualizeInPlace<S: TensorScalar>(_ directions: inout [Tensor<S>], of module: any Module, targetNorm: S) throws
+
     /// `map(i)` for every weight index `i` of `weights` (in that order): the per-atom duality maps of the
     /// layer-wise layouts (Muon, Scion). `map(i)` has the shape of `module`'s weight `i`.
     func each<S: TensorScalar>(
         _ weights: [Int], of module: any Module, _ map: (Int) -> Tensor<S>
     ) throws -> [Tensor<S>]
+}
+
+extension DualizeStrategy {
+    public func dualizeInPlace<S: TensorScalar>(_ directions: inout [Tensor<S>], of module: any Module, targetNorm: S) throws {
+        directions = try dualize(directions, of: module, targetNorm: targetNorm)
+    }
 }
 
 /// Every duality map in this process, one after another: the optimizer's default ``DualizeStrategy``.
@@ -29,6 +39,11 @@ public struct LocalDualize: DualizeStrategy {
 
     public func dualize<S: TensorScalar>(_ directions: [Tensor<S>], of module: any Module, targetNorm: S) throws -> [Tensor<S>] {
         module.dualize(directions[...], targetNorm: targetNorm)  // the optimizer passes the weights' shapes
+    }
+
+    /// ``Module/dualizeInPlace(_:_:targetNorm:)``: each map in its direction's memory where nothing else holds it.
+    public func dualizeInPlace<S: TensorScalar>(_ directions: inout [Tensor<S>], of module: any Module, targetNorm: S) throws {
+        module.dualizeInPlace(&directions, directions.indices, targetNorm: targetNorm)
     }
 
     public func each<S: TensorScalar>(_ weights: [Int], of module: any Module, _ map: (Int) -> Tensor<S>) throws -> [Tensor<S>] {

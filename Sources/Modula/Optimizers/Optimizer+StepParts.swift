@@ -40,7 +40,7 @@ extension Optimizer {
         }
     }
 
-    mutating func applyMomentum(_ m: Momentum, _ i: Int, _ g: Tensor<Scalar>, heavyBall: Bool = false) -> Tensor<Scalar> {
+    mutating func applyMomentum(_ m: Momentum, _ i: Int, _ g: consuming Tensor<Scalar>, heavyBall: Bool = false) -> Tensor<Scalar> {
         switch m {
         case .none: return g
         case .ema(let beta):
@@ -49,13 +49,13 @@ extension Optimizer {
             return state.firstMoment[i]
         case .nesterov(let beta):
             state.firstMoment[i].blend(Scalar(beta), g, Scalar(1 - beta))
-            var u = g
+            var u = consume g  // in the gradient's memory when the caller handed it over
             u.blend(Scalar(1 - beta), state.firstMoment[i], Scalar(beta))
             return u
         }
     }
 
-    mutating func adamDirection(_ i: Int, _ g: Tensor<Scalar>, _ b1: Double, _ b2: Double, _ eps: Double, _ t: Int) -> Tensor<Scalar> {
+    mutating func adamDirection(_ i: Int, _ g: consuming Tensor<Scalar>, _ b1: Double, _ b2: Double, _ eps: Double, _ t: Int) -> Tensor<Scalar> {
         if state.secondMoment.isEmpty { state.secondMoment = state.firstMoment.map { Tensor.zeros($0.shape) } }
         state.firstMoment[i].blend(Scalar(b1), g, Scalar(1 - b1))
         state.secondMoment[i].blend(Scalar(b2), g.squared(), Scalar(1 - b2))
@@ -78,25 +78,22 @@ extension Optimizer {
         }
     }
 
+    /// Weight i's duality map for a layer-wise layout, or a modular layout with a matrix norm (the whole network's map,
+    /// for a modular layout with the atoms' norms, is dualized once per group by the step). `d` is taken over: the map
+    /// may work in its memory.
     func dualized(
-        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?],
-        _ modular: (Double) throws -> Tensor<Scalar>
-    ) rethrows -> Tensor<Scalar> {
-        switch (layout, norm) {
-        case (.modular(let target), .atom):
-            return try modular(target)
-        case (.modular, .matrix), (.perAtom, _):
-            let scale: Double
-            if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
-            var u: Tensor<Scalar>
-            switch norm {
-            case .atom: u = atomDualized(i, d, all)
-            case .matrix(let m, let orth):
-                u = d.rank == 2 ? m.dualize(d, orthogonalizer: orth) : atomDualized(i, d, all)
-            }
-            if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
-            return u
+        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?]
+    ) -> Tensor<Scalar> {
+        let scale: Double
+        if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
+        var u: Tensor<Scalar>
+        if case .matrix(let m, let orth) = norm, d.rank == 2 {
+            u = m.dualize(consume d, orthogonalizer: orth)
+        } else {
+            u = atomDualized(i, consume d, all)
         }
+        if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
+        return u
     }
 
     func dualNorm(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> Scalar {
@@ -107,14 +104,17 @@ extension Optimizer {
     }
 
     /// Weight i's part of its atom's unit duality map (an atom's map takes all its weights' directions at once).
-    func atomDualized(_ i: Int, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> Tensor<Scalar> {
-        atoms[i].atom.dualize(gradients: atomDirections(i, d, all))[i - atomWeights[i].lowerBound]
+    func atomDualized(_ i: Int, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> Tensor<Scalar> {
+        atoms[i].atom.dualize(gradients: atomDirections(i, consume d, all))[i - atomWeights[i].lowerBound]
     }
 
     /// The directions of the weights of the atom that owns weight i: `d` for weight i, each other weight's direction of
     /// this step, and zero for a weight that has none (its group's rule keeps no direction).
-    func atomDirections(_ i: Int, _ d: Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> [Tensor<Scalar>] {
+    func atomDirections(_ i: Int, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> [Tensor<Scalar>] {
         let r = atomWeights[i]
-        return r.map { j in j == i ? d : all[j] ?? Tensor.zeros(atoms[i].atom.weightShapes[j - r.lowerBound]) }
+        if r.count == 1 { return [consume d] }
+        var out: [Tensor<Scalar>] = []
+        for j in r { out.append(j == i ? d : all[j] ?? Tensor.zeros(atoms[i].atom.weightShapes[j - r.lowerBound])) }
+        return out
     }
 }

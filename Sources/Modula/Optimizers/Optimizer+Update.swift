@@ -16,7 +16,10 @@ extension Optimizer {
     ///
     /// - Parameters:
     ///   - weights: the module's weights, updated in place.
-    ///   - gradients: one gradient per weight, of the weight's shape.
+    ///   - gradients: one gradient per weight, of the weight's shape. The step takes them over: passed with
+    ///     `consume` (or as a list nothing else holds), their memory is reused, so that a momentum-free direction is
+    ///     orthogonalized in its gradient's own memory and a gradient the momentum has absorbed is freed before the
+    ///     duality maps run; a list the caller keeps is only read.
     ///   - loss: the loss the gradients came from, checked when given.
     ///   - inputs: the input batch, checked when given.
     ///   - curvature: when a rule asks for it (``needsCurvature``), for every weight the gradient of the loss at
@@ -36,7 +39,7 @@ extension Optimizer {
     ///   collective), before any weight changes.
     @discardableResult
     public mutating func update(
-        _ weights: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>], loss: Tensor<Scalar>? = nil,
+        _ weights: inout [Tensor<Scalar>], gradients: consuming [Tensor<Scalar>], loss: Tensor<Scalar>? = nil,
         inputs: [Tensor<Scalar>] = [], curvature: [Tensor<Scalar>]? = nil, curvatureBatchSize: Int = 1,
         factors: [LayerFactors<Scalar>?]? = nil
     ) throws -> Bool {
@@ -44,8 +47,9 @@ extension Optimizer {
         guard weights.count == n, gradients.count == n else {
             throw OptimizerError.wrongCount(expected: n, weights: weights.count, gradients: gradients.count)
         }
-        for i in 0..<n where weights[i].shape != gradients[i].shape || weights[i].shape != module.weightShapes[i] {
-            throw OptimizerError.wrongShape(weight: atoms[i].name, expected: module.weightShapes[i],
+        let shapes = module.weightShapes
+        for i in 0..<n where weights[i].shape != gradients[i].shape || weights[i].shape != shapes[i] {
+            throw OptimizerError.wrongShape(weight: atoms[i].name, expected: shapes[i],
                                             actual: weights[i].shape, gradient: gradients[i].shape)
         }
         try checkState()
@@ -87,29 +91,38 @@ extension Optimizer {
             for i in members { contexts[i].networkFactor = factor }
         }
 
-        // Pass 1: per-weight directions from each group's rule (momentum, Adam moments).
+        // Pass 1: per-weight directions from each group's rule (momentum, Adam moments). Only rules read the gradients
+        // again: the others' are taken out of the list, so that a gradient the momentum absorbs is freed here and a
+        // direction that is the gradient itself owns its memory.
         var direction = [Tensor<Scalar>?](repeating: nil, count: n)
         for i in 0..<n {
             switch groups[assignment[i]].rule {
             case .dualized(let momentum, _, _, _):
-                direction[i] = applyMomentum(momentum, i, gradients[i])
+                direction[i] = applyMomentum(momentum, i, gradients[i].take())
             case .sgd(let beta, let nesterov):
-                direction[i] = applyMomentum(beta == 0 ? .none : (nesterov ? .nesterov(beta) : .ema(beta)), i, gradients[i], heavyBall: !nesterov)
+                direction[i] = applyMomentum(beta == 0 ? .none : (nesterov ? .nesterov(beta) : .ema(beta)), i, gradients[i].take(), heavyBall: !nesterov)
             case .adamW(let b1, let b2, let eps), .adamThenDualize(let b1, let b2, let eps, _):
-                direction[i] = adamDirection(i, gradients[i], b1, b2, eps, t)
+                direction[i] = adamDirection(i, gradients[i].take(), b1, b2, eps, t)
             case .rule:
                 break
             }
         }
+        // Weight i's direction, handed over to its duality map (which may work in its memory), unless its atom has other
+        // weights: their maps read it too.
+        func handOver(_ i: Int) -> Tensor<Scalar> { atomWeights[i].count == 1 ? direction[i]!.take() : direction[i]! }
 
         // Pass 2: dualize, group by group (a modular layout dualizes the whole network once).
         // Cached per group: a modular group dualizes the whole network once per step.
         var modularCache: [Int: [Tensor<Scalar>]] = [:]
         func modular(_ group: Int, _ target: Double) throws -> [Tensor<Scalar>] {
             if let c = modularCache[group] { return c }
-            let d = try dualizer.dualize(fullDirections(group), of: module, targetNorm: Scalar(target))
-            modularCache[group] = d
-            return d
+            var d = (0..<n).map { assignment[$0] == group ? nil : Tensor<Scalar>.zeros(shapes[$0]) }
+            for i in 0..<n where assignment[i] == group { d[i] = handOver(i) }
+            var all = d.map { $0! }
+            d = []
+            try dualizer.dualizeInPlace(&all, of: module, targetNorm: Scalar(target))
+            modularCache[group] = all
+            return all
         }
         var modularDualNorms: [Int: Scalar] = [:]
         func modularDualNorm(_ group: Int) -> Scalar {
@@ -123,8 +136,8 @@ extension Optimizer {
         var ruleDirections: [Int: [Tensor<Scalar>]] = [:]
         func modularRuleDirection(_ group: Int, _ r: any OptimizerRule) throws -> [Tensor<Scalar>] {
             if let c = ruleDirections[group] { return c }
-            let d = (0..<n).map { i -> Tensor<Scalar> in
-                guard assignment[i] == group else { return Tensor.zeros(gradients[i].shape) }
+            var d = (0..<n).map { i -> Tensor<Scalar> in
+                guard assignment[i] == group else { return Tensor.zeros(shapes[i]) }
                 var moved = weights[i]
                 var c = contexts[i]
                 c.learningRate = 1
@@ -132,26 +145,43 @@ extension Optimizer {
                 r.update(&moved, gradient: gradients[i], state: &state.rules[i], context: c)
                 return weights[i] - moved
             }
-            let u = try dualizer.dualize(d, of: module, targetNorm: 1)
-            ruleDirections[group] = u
-            return u
+            try dualizer.dualizeInPlace(&d, of: module, targetNorm: 1)
+            ruleDirections[group] = d
+            return d
         }
         // Directions of weights outside dualized groups are zero when the whole network is dualized.
         func fullDirections(_ groupIndex: Int) -> [Tensor<Scalar>] {
-            (0..<n).map { assignment[$0] == groupIndex ? direction[$0]! : Tensor.zeros(gradients[$0].shape) }
+            (0..<n).map { assignment[$0] == groupIndex ? direction[$0]! : Tensor.zeros(shapes[$0]) }
         }
 
         if case .modular = parametrization {
             // Before any weight moves (or decays), so every direction sees this step's weights.
             for (gi, g) in groups.enumerated() { if case .rule(let r) = g.rule { _ = try modularRuleDirection(gi, r) } }
         }
+        // The steepest steps' scales (dual norms of the directions), before the duality maps take the directions over.
+        var steepestScale = [Scalar](repeating: 1, count: n)
+        for i in 0..<n {
+            guard case .dualized(_, let layout, let norm, .steepest) = groups[assignment[i]].rule else { continue }
+            if case .modular = layout, case .atom = norm {
+                steepestScale[i] = modularDualNorm(assignment[i])
+            } else {
+                steepestScale[i] = dualNorm(i, layout, norm, direction[i]!, direction)
+            }
+        }
         // The layer-wise duality maps, handed over together so that a distributed dualizer can divide them.
         let alone = (0..<n).filter { perAtomMap($0) != nil }
         let aloneDuals = try dualizer.each(alone, of: module) { i in
             let (layout, norm) = perAtomMap(i)!
-            return dualized(i, layout, norm, direction[i]!, direction) { _ in Tensor.zeros([]) }  // a per-atom layout never asks
+            let d = handOver(i)
+            return dualized(i, layout, norm, consume d, direction)
         }
         let atomDuals = Dictionary(uniqueKeysWithValues: zip(alone, aloneDuals))
+        // Weight i's duality map: layer-wise (above), the whole network's for its group, or a matrix norm's.
+        func dual(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice) throws -> Tensor<Scalar> {
+            if let u = atomDuals[i] { return u }
+            if case .modular(let target) = layout, case .atom = norm { return try modular(assignment[i], target)[i] }
+            return dualized(i, layout, norm, direction[i]!, direction)
+        }
 
         // Pass 3: every update and its coefficient, checked before any weight changes. A rule moves a copy of its
         // weight, which replaces the weight in pass 4.
@@ -163,19 +193,14 @@ extension Optimizer {
             let eta = Scalar(learningRate(group: assignment[i]))
             switch g.rule {
             case .dualized(_, let layout, let norm, let step):
-                let u = try atomDuals[i] ?? dualized(i, layout, norm, direction[i]!, direction, { try modular(assignment[i], $0)[i] })
+                let u = try dual(i, layout, norm)
                 switch step {
                 case .unconstrained: updates.append((u, -eta, 1))
                 case .constrained(let radius): updates.append((u, -eta * Scalar(radius), 1 - eta))
-                case .steepest:
-                    let scale: Scalar
-                    if case .modular = layout, case .atom = norm { scale = modularDualNorm(assignment[i]) } else {
-                        scale = dualNorm(i, layout, norm, direction[i]!, direction)
-                    }
-                    updates.append((u, -eta * scale, 1))
+                case .steepest: updates.append((u, -eta * steepestScale[i], 1))
                 }
             case .adamThenDualize(_, _, _, let layout):
-                let u = try atomDuals[i] ?? dualized(i, layout, .atom, direction[i]!, direction, { try modular(assignment[i], $0)[i] })
+                let u = try dual(i, layout, .atom)
                 updates.append((u, -eta, 1))
             case .adamW, .sgd:
                 updates.append((direction[i]!, -eta, 1))

@@ -20,8 +20,9 @@
 public protocol Orthogonalizer: Sendable {
     /// Approximates the polar factor `U Vᵀ` of `g = U Σ Vᵀ` (same shape as `g`).
     ///
-    /// `g` must be a matrix (rank 2): reshape convolution kernels or batches first.
-    func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S>
+    /// `g` must be a matrix (rank 2): reshape convolution kernels or batches first. `g` is taken over: a method
+    /// may compute the result in `g`'s memory when no other tensor shares it (pass `consume g` to allow that).
+    func orthogonalize<S: TensorScalar>(_ g: consuming Tensor<S>) -> Tensor<S>
     /// A short identifier: `"muon5"`, `"six-step"`, `"quintic"`, `"polar-express"` or `"svd"`.
     var name: String { get }
 }

@@ -58,19 +58,21 @@ extension PolynomialOrthogonalizer {
     /// rescaled copies.
     ///
     /// - Precondition: `g` is a matrix (rank 2) whose largest entry is finite and nonzero. Stops with a message otherwise.
-    public func orthogonalize<S: TensorScalar>(_ g: Tensor<S>) -> Tensor<S> {
+    ///
+    /// The iteration runs in `g`'s own memory when no other tensor shares it (`orthogonalize(consume g)`).
+    public func orthogonalize<S: TensorScalar>(_ g: consuming Tensor<S>) -> Tensor<S> {
         require(
             g.rank == 2,
             "\(name).orthogonalize: needs a matrix (rank 2), got shape \(g.shape); reshape convolution kernels or batches to matrices first")
-        return QuinticIteration.run(g, schedule: schedule, safety: S(normalizationSafety))
+        return QuinticIteration.run(consume g, schedule: schedule, safety: S(normalizationSafety))
     }
 }
 
 /// The schedule of a ``PolynomialOrthogonalizer`` run by the tensor layer.
 enum QuinticIteration {
     static func run<S: TensorScalar>(
-        _ g: Tensor<S>, schedule: [QuinticStep], safety: S, panelElements: Int = 1 << 20
+        _ g: consuming Tensor<S>, schedule: [QuinticStep], safety: S, panelElements: Int = 1 << 20
     ) -> Tensor<S> {
-        g.quinticIteration(schedule.map { ($0.a, $0.b, $0.c) }, safety: safety, panelElements: panelElements)
+        (consume g).quinticIteration(schedule.map { ($0.a, $0.b, $0.c) }, safety: safety, panelElements: panelElements)
     }
 }
