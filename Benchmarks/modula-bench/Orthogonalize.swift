@@ -19,6 +19,7 @@ func benchOrthogonalize(_ filters: [String]) {
         let a = Buffer(n * n, seed: 5), b = Buffer(n * n, seed: 6), c = Buffer(n * n, seed: 7)
         let sgemmSeconds = timeInterleaved(budget: 1, maxReps: 20, [{ sgemm(false, false, n, n, n, a, b, c) }])[0]
         let sgemmRate = 2.0 * Double(n * n * n) / sgemmSeconds
+        letOpenBLASWorkersSleep()
         for (name, method, steps) in orthogonalizers where selected("orthogonalize/\(name)", filters) {
             for (rows, cols) in shapes {
                 // The exact SVD of the two large rectangular shapes takes seconds: one repetition.

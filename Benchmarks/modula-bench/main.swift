@@ -52,21 +52,36 @@ func median(_ xs: [Double]) -> Double {
 /// Median seconds of each body over interleaved repetitions (so drift and noise hit all of them alike).
 ///
 /// The repetition count follows from the first warm-up: about `budget` seconds in all, within `3...maxReps`.
-func timeInterleaved(budget: Double = 1.0, maxReps: Int = 50, _ bodies: [() -> Void]) -> [Double] {
-    var t0 = now()
-    for b in bodies { b() }  // warm-up (also faults in memory and lets the allocator settle)
-    let once = now() - t0
-    for b in bodies { b() }
+///
+/// `rawBLAS` lists the bodies that call OpenBLAS directly on its own threads: after each, the next body waits for
+/// OpenBLAS's workers to sleep (``letOpenBLASWorkersSleep()``), so that they do not take the core it runs on.
+func timeInterleaved(budget: Double = 1.0, maxReps: Int = 50, rawBLAS: Set<Int> = [], _ bodies: [() -> Void]) -> [Double] {
+    func run(_ i: Int) -> Double {
+        let t0 = now()
+        bodies[i]()
+        let t = now() - t0
+        if rawBLAS.contains(i) { letOpenBLASWorkersSleep() }
+        return t
+    }
+    // Warm-up (also faults in memory and lets the allocator settle).
+    let once = bodies.indices.reduce(0.0) { $0 + run($1) }
+    for i in bodies.indices { _ = run(i) }
     let reps = Swift.max(3, Swift.min(maxReps, Int(budget / Swift.max(once, 1e-6))))
     var samples = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<reps {
-        for (i, b) in bodies.enumerated() {
-            t0 = now()
-            b()
-            samples[i].append(now() - t0)
-        }
+        for i in bodies.indices { samples[i].append(run(i)) }
     }
     return samples.map(median)
+}
+
+/// After a call that used them, OpenBLAS's worker threads spin (yielding) for 2²⁸ time-stamp-counter ticks before
+/// they sleep (OpenBLAS's THREAD_TIMEOUT; `OPENBLAS_THREAD_TIMEOUT` sets the exponent): about 0.1 s, during which
+/// they hold the core that the tensor layer's pool would use. Measured on an AMD EPYC Zen 4 (2 cores): Muon's
+/// Newton–Schulz on a 256² matrix timed right after a 2-thread `cblas_sgemm` took 4.7–4.8 ms on two threads (one
+/// thread: 3.9–4.0 ms), and 3.3–3.4 ms with `OPENBLAS_THREAD_TIMEOUT=4` (workers asleep at once). Tensor operations never wake them (they call OpenBLAS on one thread); a benchmark's raw
+/// reference does, so it waits this long after one when OpenBLAS has several threads.
+func letOpenBLASWorkersSleep() {
+    if tensorThreads() > 1 { usleep(250_000) }
 }
 
 /// `x` rounded to `digits` decimals, without trailing zeros.
@@ -123,7 +138,7 @@ func benchMatmul() {
         let ba = Buffer(m * k, seed: 2), bb = Buffer(k * n, seed: 3), bc = Buffer(m * n, seed: 4)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let budget = m >= 2048 || k >= 2048 ? 3.0 : 1.5
-        let t = timeInterleaved(budget: budget, maxReps: 40, [
+        let t = timeInterleaved(budget: budget, maxReps: 40, rawBLAS: [1], [
             { blackHole(a.matmul(b)) },
             { sgemm(false, false, m, n, k, ba, bb, bc) },
         ])
@@ -207,7 +222,7 @@ func benchMLPStep() {
         gemms.append { sgemm(true, false, o, i, batch, g, input, dw) }       // [b,o]ᵀ·[b,i]
         if l > 0 { gemms.append { sgemm(false, false, batch, i, o, g, w, dx) } }  // [b,o]·[o,i]
     }
-    let t = timeInterleaved(budget: 3.0, maxReps: 100, [step, { for f in gemms { f() } }])
+    let t = timeInterleaved(budget: 3.0, maxReps: 100, rawBLAS: [1], [step, { for f in gemms { f() } }])
     let flops = 2.0 * Double(batch) * (0..<3).reduce(0.0) { acc, l in
         acc + Double(sizes[l] * sizes[l + 1]) * (l > 0 ? 3 : 2)
     }
