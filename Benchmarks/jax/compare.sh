@@ -24,19 +24,25 @@ if [ ! -x "$python" ]; then
   echo "# installing JAX into /tmp/jaxvenv" >&2
   python3 -m venv /tmp/jaxvenv && /tmp/jaxvenv/bin/pip install --quiet jax numpy >&2
 fi
+# The job reads Fashion-MNIST from Debian's dataset-fashion-mnist, as scripts/train does.
+if [ "$what" != steps ]; then "$root/scripts/ensure-packages" dataset-fashion-mnist time >&2; fi
 (cd "$root" && swift build -c release --product modula-bench >/dev/null)
 (cd "$root" && swift build -c release --package-path Examples --product modula-examples >/dev/null)
 bench="$root/.build/release/modula-bench"
 examples="$root/Examples/.build/release/modula-examples"
 filters="step/hello-gpt step/hello-mnist step/mlp-256 step/mlp-1024 orthogonalize/six-step"
 out=$(mktemp)
-trap 'rm -f "$out" "$out.time" "$out.stdout"' EXIT
+trap 'rm -f "$out" "$out.time" "$out.stdout" "$out.stderr"' EXIT
 "$bench" peak | sed -n 1,2p   # the OpenBLAS core, kernels and threads this side runs with
 
 # job <side> <threads> command…: one `bench [jax/]job/hello-mnist` line from the process's wall-clock and CPU time.
 job() {
   local side=$1 threads=$2; shift 2
-  /usr/bin/time -f '%e %U %S' -o "$out.time" "$@" > "$out.stdout" 2>/dev/null
+  if ! /usr/bin/time -f '%e %U %S' -o "$out.time" "$@" > "$out.stdout" 2>"$out.stderr"; then
+    echo "compare.sh: the ${side:-swift-modula }job failed: $*" >&2
+    cat "$out.stderr" >&2
+    return 1
+  fi
   read -r wall user sys < "$out.time"
   local accuracy
   accuracy=$(grep -o 'test_accuracy=[0-9.]*' "$out.stdout" | head -1)

@@ -25,6 +25,12 @@ import Darwin
 // to one thread only while tensor operations run ("single-threaded BLAS regions"). LAPACK calls
 // always run in such a region, so that an SVD gives the same bits whatever the thread count and
 // whatever other threads are doing.
+//
+// A direct call that does use OpenBLAS's threads leaves its workers spinning for a while afterwards
+// (2²⁸ time-stamp ticks, about 0.1 s: OpenBLAS's THREAD_TIMEOUT), on the cores this pool needs. Measured
+// on a 2-core AMD EPYC Zen 4: Muon's Newton–Schulz on 256² took 4.7 ms on two threads right after a
+// 2-thread cblas_sgemm, 3.3 ms once the workers slept (one thread: 3.9 ms). Tensor operations never
+// wake them; modula-bench waits for them to sleep after its raw references.
 
 /// The number of threads for tensor work, and the regions in which OpenBLAS runs single-threaded.
 @usableFromInline
