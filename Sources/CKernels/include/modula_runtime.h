@@ -62,6 +62,14 @@ void modula_apply_denormal_policy(void);
 /// The calling thread's MXCSR (0 where there is none).
 unsigned modula_mxcsr(void);
 
+/// A hint to the CPU that this thread is spinning (x86's PAUSE: it yields the core's resources to its sibling
+/// hyperthread and saves power); nothing elsewhere.
+static inline void modula_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
