@@ -45,13 +45,13 @@ public protocol Module: Sendable, CustomStringConvertible {
     func dualNorm<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>) -> S
     /// The steepest-ascent direction of modular norm `targetNorm`: argmax over ‖t‖ = targetNorm of ⟨g, t⟩.
     func dualize<S: TensorScalar>(_ gradient: ArraySlice<Tensor<S>>, targetNorm: S) -> [Tensor<S>]
-    /// ``dualize(_:targetNorm:)`` of `gradient[range]`, written back into those elements.
+    /// ``Module/dualize(_:targetNorm:)`` of `gradient[range]`, written back into those elements.
     ///
     /// The built-in combinators and atoms take each gradient out of the list before its atom's duality map sees it,
     /// so that a tensor nothing else holds is orthogonalized in its own memory instead of a copy (for a Linear atom
     /// with a polynomial orthogonalizer: one matrix of the weight's size less at the peak). The default, for modules
-    /// that implement ``dualize(_:targetNorm:)`` themselves, calls it and stores the result. A module that overrides
-    /// ``dualize(_:targetNorm:)`` with rules of its own must not inherit another type's version of this one.
+    /// that implement ``Module/dualize(_:targetNorm:)`` themselves, calls it and stores the result. A module that overrides
+    /// ``Module/dualize(_:targetNorm:)`` with rules of its own must not inherit another type's version of this one.
     func dualizeInPlace<S: TensorScalar>(_ gradient: inout [Tensor<S>], _ range: Range<Int>, targetNorm: S)
 }
 
@@ -170,7 +170,7 @@ extension Module {
     }
 
     /// Replaces `gradient` with its unit-modular-norm steepest-ascent direction (scaled to `targetNorm`), as
-    /// ``dualize(_:targetNorm:)-(Array<Tensor<S>>,_)`` returns it, computing each duality map in its gradient's memory
+    /// ``Module/dualize(_:targetNorm:)`` returns it, computing each duality map in its gradient's memory
     /// where no other tensor shares that memory.
     ///
     /// ```swift
