@@ -14,14 +14,8 @@ package enum MatrixScaling {
     /// `x / (‖x‖_F · safety)`, given `largest` = max|x| > 0 (see ``largestMagnitude(_:)``).
     package static func normalized<S: TensorScalar>(_ x: Tensor<S>, largest: S, safety: S) -> Tensor<S> {
         require(largest > 0 && largest.isFinite, "normalize: needs 0 < max|x| < ∞, got \(largest)")
-        let n = x.count
         let out = Tensor<S>(uninitializedShape: x.shape)
-        let y = out.storage.pointer
-        var divisor = largest
-        // y = x / max|x| lies in [-1, 1] with one entry of magnitude 1, so 1 ≤ Σy² ≤ n: no under/overflow.
-        withExtendedLifetime(x) { S.binary(.div, x.storage.pointer, 1, &divisor, 0, y, n) }
-        let norm = S.sumOfSquares(y, n).squareRoot()
-        S.affine(y, 1 / (norm * safety), 0, y, n)
+        withExtendedLifetime(x) { scale(x.storage.pointer, into: out.storage.pointer, x.count, largest, safety) }
         return out
     }
 
@@ -33,9 +27,16 @@ package enum MatrixScaling {
             return
         }
         require(largest > 0 && largest.isFinite, "normalize: needs 0 < max|x| < ∞, got \(largest)")
-        let n = x.count, y = x.storage.pointer
+        scale(x.storage.pointer, into: x.storage.pointer, x.count, largest, safety)  // elementwise: in place is fine
+    }
+
+    /// y = x / (‖x‖_F · safety) over n elements, given largest = max|x|; `y` may be `x`.
+    private static func scale<S: TensorScalar>(
+        _ x: UnsafeMutablePointer<S>, into y: UnsafeMutablePointer<S>, _ n: Int, _ largest: S, _ safety: S
+    ) {
         var divisor = largest
-        S.binary(.div, y, 1, &divisor, 0, y, n)  // elementwise: each entry read before it is written
+        // y = x / max|x| lies in [-1, 1] with one entry of magnitude 1, so 1 ≤ Σy² ≤ n: no under/overflow.
+        S.binary(.div, x, 1, &divisor, 0, y, n)
         let norm = S.sumOfSquares(y, n).squareRoot()
         S.affine(y, 1 / (norm * safety), 0, y, n)
     }

@@ -153,13 +153,7 @@ extension Module {
     ///   each weight's shape, in the order of ``weightNames``. (The requirement on an `ArraySlice`,
     ///   which the combinators call, stops with a message instead.)
     public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) throws -> [Tensor<S>] {
-        let shapes = weightShapes
-        guard gradient.count == shapes.count else {
-            throw ModuleError(module: name, problem: "dualize: expected \(shapes.count) gradient tensors (\(weightNames.joined(separator: ", "))), got \(gradient.count)")
-        }
-        if let i = shapes.indices.first(where: { gradient[$0].shape != shapes[$0] }) {
-            throw ModuleError(module: name, problem: "dualize: the gradient of \(weightNames[i]) has shape \(gradient[i].shape), expected \(shapes[i])")
-        }
+        try checkGradientsForDualize(gradient)
         return dualize(gradient[...], targetNorm: targetNorm)
     }
 
@@ -174,13 +168,19 @@ extension Module {
     /// where no other tensor shares that memory.
     ///
     /// ```swift
-    /// var g = try mlp.gradients(weights: w, inputs: [x], loss: mse)   // nothing else holds g's tensors
-    /// try mlp.dualizeInPlace(&g)                                       // no second list of the weights' size
+    /// var (_, g) = try valueWithGradient(at: w) { w in meanSquaredError(try mlp.forward([x], weights: w[...])[0], y) }
+    /// try mlp.dualizeInPlace(&g)   // nothing else holds g's tensors: no second list of the weights' size
     /// ```
     ///
     /// - Throws: ``ModuleError`` naming the module and the weights unless `gradient` has one tensor of each weight's
     ///   shape, in the order of ``weightNames``; `gradient` is then left as it was.
     public func dualizeInPlace<S: TensorScalar>(_ gradient: inout [Tensor<S>], targetNorm: S = 1) throws {
+        try checkGradientsForDualize(gradient)
+        dualizeInPlace(&gradient, gradient.indices, targetNorm: targetNorm)
+    }
+
+    /// Throws unless `gradient` has one tensor of each weight's shape (the check of both `dualize` entry points).
+    func checkGradientsForDualize<S: TensorScalar>(_ gradient: [Tensor<S>]) throws {
         let shapes = weightShapes
         guard gradient.count == shapes.count else {
             throw ModuleError(module: name, problem: "dualize: expected \(shapes.count) gradient tensors (\(weightNames.joined(separator: ", "))), got \(gradient.count)")
@@ -188,7 +188,6 @@ extension Module {
         if let i = shapes.indices.first(where: { gradient[$0].shape != shapes[$0] }) {
             throw ModuleError(module: name, problem: "dualize: the gradient of \(weightNames[i]) has shape \(gradient[i].shape), expected \(shapes[i])")
         }
-        dualizeInPlace(&gradient, gradient.indices, targetNorm: targetNorm)
     }
 
     /// Stops with a message naming the module, the call and the first misfit unless `list` has one

@@ -116,10 +116,9 @@ extension Optimizer {
         var modularCache: [Int: [Tensor<Scalar>]] = [:]
         func modular(_ group: Int, _ target: Double) throws -> [Tensor<Scalar>] {
             if let c = modularCache[group] { return c }
-            var d = (0..<n).map { assignment[$0] == group ? nil : Tensor<Scalar>.zeros(shapes[$0]) }
-            for i in 0..<n where assignment[i] == group { d[i] = handOver(i) }
-            var all = d.map { $0! }
-            d = []
+            var all: [Tensor<Scalar>] = []
+            all.reserveCapacity(n)
+            for i in 0..<n { all.append(assignment[i] == group ? handOver(i) : .zeros(shapes[i])) }
             try dualizer.dualizeInPlace(&all, of: module, targetNorm: Scalar(target))
             modularCache[group] = all
             return all
