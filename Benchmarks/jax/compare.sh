@@ -3,6 +3,7 @@
 # user has (nothing set or unset: the first line of modula-bench names the OpenBLAS core swift-modula runs with).
 #
 #   Benchmarks/jax/compare.sh [rounds] [python-with-jax] [steps|job|all]
+#   Benchmarks/jax/compare.sh --ratios <saved output>     (the ratio lines again, from a saved run)
 #
 # steps: the training steps and the six-step orthogonalization alone (modula-bench step/…, orthogonalize/six-step
 #        against reference.py), at 1 thread (JAX pinned to one CPU) and at 2.
@@ -11,10 +12,53 @@
 #        wall-clock time of the process, `cpu_ms` its user + system time.
 # Builds what is missing (release modula-bench, release modula-examples) and, without a Python argument, installs JAX
 # into /tmp/jaxvenv. On a machine shared with other work, the minimum over rounds is the better estimate of each
-# side's speed; the median of the per-round ratios is printed too.
+# side's speed; the median of the per-round ratios is printed too. The orthogonalize ratios also give
+# kernels_bound (JAX's time over that of the iteration's BLAS calls alone: the most any overhead cut could reach) and
+# xla_gemm_speedup (OpenBLAS's time for JAX's plain-GEMM form over JAX's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# ratios <log>: the ratio lines from the `round=<r> bench …` lines of a run (also: compare.sh --ratios <saved output>).
+ratios() {
+  awk '
+  /^round=[0-9]+ bench / {
+    split($1, rr, "="); r = rr[2]; if (r + 0 > rounds) rounds = r + 0; name = $3; shape = $4; ms = ""; th = ""
+    kern = ""; form = ""
+    for (i = 5; i <= NF; i++) {
+      split($i, kv, "=")
+      if (kv[1] == "ms") ms = kv[2]; if (kv[1] == "threads") th = kv[2]
+      if (kv[1] == "kernels_ms") kern = kv[2]; if (kv[1] == "gemm_form_ms") form = kv[2]
+    }
+    if (ms == "" || th == "") next
+    side = (name ~ /^jax\//) ? "jax" : "swift"; sub(/^jax\//, "", name)
+    k = name " " shape " threads=" th
+    t[side, k, r] = ms; keys[k] = 1
+    if (!((side, k) in best) || ms + 0 < best[side, k] + 0) best[side, k] = ms
+    if (kern != "" && (!(k in bestKern) || kern + 0 < bestKern[k] + 0)) bestKern[k] = kern
+    if (form != "" && (!(k in bestForm) || form + 0 < bestForm[k] + 0)) bestForm[k] = form
+  }
+  END {
+    for (k in keys) {
+      if (!(("jax", k) in best) || !(("swift", k) in best)) continue
+      n = 0
+      for (r = 1; r <= rounds; r++) if ((("jax", k, r) in t) && (("swift", k, r) in t)) q[++n] = t["jax", k, r] / t["swift", k, r]
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { x = q[i]; q[i] = q[j]; q[j] = x }
+      med = (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
+      extra = ""
+      # kernels_bound: the ratio if everything but the OpenBLAS kernels cost nothing; xla_gemm_speedup: XLA against
+      # OpenBLAS on the same plain-GEMM form (> 1: the XLA GEMMs are faster). See modula-bench Orthogonalize.swift.
+      if (k in bestKern) extra = extra sprintf(" kernels_min_ms=%s kernels_bound=%.2f", bestKern[k], best["jax", k] / bestKern[k])
+      if (k in bestForm) extra = extra sprintf(" gemm_form_min_ms=%s xla_gemm_speedup=%.2f", bestForm[k], bestForm[k] / best["jax", k])
+      printf "ratio %s jax_min_ms=%s swift_min_ms=%s ratio_of_minima=%.2f median_ratio=%.2f rounds=%d%s\n",
+        k, best["jax", k], best["swift", k], best["jax", k] / best["swift", k], med, n, extra
+    }
+  }' "$1" | sort
+}
+if [ "${1:-}" = "--ratios" ]; then
+  [ -r "${2:-}" ] || { echo "compare.sh --ratios: needs a readable file of compare.sh output, got '${2:-}'" >&2; exit 66; }
+  ratios "$2"
+  exit 0
+fi
 rounds=${1:-3}
 python=${2:-/tmp/jaxvenv/bin/python}
 what=${3:-all}
@@ -65,24 +109,4 @@ for r in $(seq "$rounds"); do
   } | sed "s/^/round=$r /" | tee -a "$out"
 done
 echo "# ratios: JAX ms / swift-modula ms at the same thread count (> 1: swift-modula is faster)"
-awk '
-  /^round=[0-9]+ bench / {
-    split($1, rr, "="); r = rr[2]; name = $3; shape = $4; ms = ""; th = ""
-    for (i = 5; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "ms") ms = kv[2]; if (kv[1] == "threads") th = kv[2] }
-    if (ms == "" || th == "") next
-    side = (name ~ /^jax\//) ? "jax" : "swift"; sub(/^jax\//, "", name)
-    k = name " " shape " threads=" th
-    t[side, k, r] = ms; keys[k] = 1
-    if (!((side, k) in best) || ms + 0 < best[side, k] + 0) best[side, k] = ms
-  }
-  END {
-    for (k in keys) {
-      if (!(("jax", k) in best) || !(("swift", k) in best)) continue
-      n = 0
-      for (r = 1; r <= '"$rounds"'; r++) if ((("jax", k, r) in t) && (("swift", k, r) in t)) q[++n] = t["jax", k, r] / t["swift", k, r]
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { x = q[i]; q[i] = q[j]; q[j] = x }
-      med = (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
-      printf "ratio %s jax_min_ms=%s swift_min_ms=%s ratio_of_minima=%.2f median_ratio=%.2f rounds=%d\n",
-        k, best["jax", k], best["swift", k], best["jax", k] / best["swift", k], med, n
-    }
-  }' "$out" | sort
+ratios "$out"

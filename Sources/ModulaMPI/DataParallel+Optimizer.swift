@@ -5,7 +5,7 @@ extension DataParallel {
     /// Makes `optimizer` divide its duality maps among the ranks (a ``DistributedDualizer`` as its
     /// `Optimizer.dualizer`); everything else it does (momentum, presets, rules) runs on every rank alike.
     public func distribute<S: TensorScalar>(_ optimizer: inout Optimizer<S>) throws {
-        optimizer.dualizer = try DistributedDualizer(module: optimizer.module, communicator: communicator)
+        optimizer.dualizer = DistributedDualizer(module: optimizer.module, communicator: communicator)
     }
 
     /// One data-parallel optimizer step: averages this rank's `gradients` and `loss` (of its ``shard(of:)`` of

@@ -2,22 +2,27 @@ import Modula
 import ModulaTensor
 
 /// `Module.dualize` divided among ranks: each atom's duality map (an orthogonalization for the spectral norms)
-/// runs on one rank, and an allgather gives every rank the whole update.
+/// runs on one rank, and an allgather gives every rank the whole update. An atom with several weights
+/// (``LowRankLinear``) is dualized as a whole on one rank, as its duality map is one map of all its weights.
 ///
 /// Distributed Muon implementations divide the work the same way: the orthogonalizations are independent per
 /// matrix. The modular split of the target is unchanged: each atom gets the target t·(μ_atom/μ)/Π(downstream
 /// sensitivities) that `Module.dualize(_:targetNorm:)` (Modula) gives it, so the result equals the local dualize
 /// up to the rounding of that target. Atoms are assigned by longest-processing-time-first over their estimated
-/// cost (``orthogonalizationCost(shape:)``), which every rank computes identically.
+/// cost (the sum of ``orthogonalizationCost(shape:)`` over their weights), which every rank computes identically.
 public struct DistributedDualizer: Sendable {
     /// The network whose gradients are dualized.
     public let module: any Module
     /// The ranks that share the work.
     public let communicator: Communicator
-    /// For each weight (in the module's weight order), the rank that dualizes it.
+    /// For each weight (in the module's weight order), the rank that dualizes it: the same rank for all the weights
+    /// of one atom.
     public let assignment: [Int]
-    /// Each atom's dualize target when the whole network is dualized to target norm 1.
+    /// For each weight (in the module's weight order), its atom's dualize target when the whole network is dualized
+    /// to target norm 1.
     public let unitTargets: [Double]
+    /// The atoms in weight order, with the ranges of their weights.
+    let entries: [AtomEntry]
     let clock = DualizeClock()
 
     /// Seconds this process has spent in this dualizer's calls so far (its maps, the allgather, and waiting for
@@ -32,27 +37,30 @@ public struct DistributedDualizer: Sendable {
     /// Finds each atom's target exactly by dualizing one Gaussian gradient in `Double` and dividing each
     /// atom's share by its own unit duality map (the atoms' maps are homogeneous in the target); this costs
     /// one local dualize in `Double`, once.
-    public init(module: any Module, communicator: Communicator) throws {
-        if let a = module.atomEntries.first(where: { $0.weights.count != 1 }) {
-            throw MPIError.invalidArgument(
-                "DistributedDualizer", "atom \(a.atom.name) at '\(a.path)' owns \(a.weights.count) weights; "
-                    + "this dualizer divides one-weight atoms among the ranks")
-        }
+    public init(module: any Module, communicator: Communicator) {
         self.module = module
         self.communicator = communicator
-        assignment = Self.balancedAssignment(costs: module.weightShapes.map(Self.orthogonalizationCost), ranks: communicator.size)
+        let shapes = module.weightShapes
+        entries = module.atomEntries
+        let atomRanks = Self.balancedAssignment(
+            costs: entries.map { e in e.weights.reduce(0) { $0 + Self.orthogonalizationCost(shape: shapes[$1]) } },
+            ranks: communicator.size)
+        assignment = zip(entries, atomRanks).flatMap { e, r in e.weights.map { _ in r } }
         unitTargets = Self.unitTargets(of: module)
     }
 
-    /// The targets each atom receives at unit target norm, found as described in ``init(module:communicator:)``.
+    /// The target each atom receives at unit target norm, once for each of its weights, found as described in
+    /// ``init(module:communicator:)``: the atom's share of the network's map over its own unit map (least squares
+    /// over all its weights).
     public static func unitTargets(of module: any Module) -> [Double] {
         var rng = RandomGenerator(seed: 0x6d6f64756c61)
         let g = module.weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
         let shares = module.dualize(g[...], targetNorm: 1)  // g has the weights' shapes
-        return zip(module.atoms, zip(g, shares)).map { item, pair in
-            let unit: Tensor<Double> = item.atom.dualize(gradients: [pair.0])[0]
-            let norm2 = unit.dotValue(unit)
-            return norm2 > 0 ? pair.1.dotValue(unit) / norm2 : 0
+        return module.atomEntries.flatMap { e -> [Double] in
+            let unit: [Tensor<Double>] = e.atom.dualize(gradients: Array(g[e.weights]))
+            let norm2 = unit.reduce(0) { $0 + $1.dotValue($1) }
+            let along = zip(e.weights, unit).reduce(0) { $0 + shares[$1.0].dotValue($1.1) }
+            return e.weights.map { _ in norm2 > 0 ? along / norm2 : 0 }
         }
     }
 
@@ -93,51 +101,61 @@ public struct DistributedDualizer: Sendable {
     /// gives it, computed in parts on all ranks; every rank must call it with the same gradient.
     public func dualize<S: TensorScalar>(_ gradient: [Tensor<S>], targetNorm: S = 1) throws -> [Tensor<S>] {
         try module.checkWeights(gradient)
-        let atoms = module.atoms
-        return try gathered(Array(gradient.indices), assignment, parallel: true) { i in
-            atoms[i].atom.dualize(gradient[i...i], targetNorm: targetNorm * S(unitTargets[i]))[0]
+        return try gathered(entries.map { Array($0.weights) }, entries.map { assignment[$0.weights.lowerBound] },
+                            parallel: true) { j in
+            let e = entries[j]
+            return e.atom.dualize(gradient[e.weights], targetNorm: targetNorm * S(unitTargets[e.weights.lowerBound]))
         }
     }
 
-    /// Runs `map(i)` for weight `i = weights[j]` on rank `ranks[j]`, and gives every rank all results in the
-    /// order of `weights` (one `MPI_Allgatherv`); with `parallel`, small maps run on several threads.
+    /// Runs `map(j)`, the maps of the weights `groups[j]` (one atom's, in their order), on rank `ranks[j]`, and
+    /// gives every rank all results in the order of `groups` (one `MPI_Allgatherv`); with `parallel`, small maps run
+    /// on several threads.
     func gathered<S: TensorScalar>(
-        _ weights: [Int], _ ranks: [Int], parallel: Bool, _ map: (Int) -> Tensor<S>
+        _ groups: [[Int]], _ ranks: [Int], parallel: Bool, _ map: (Int) -> [Tensor<S>]
     ) throws -> [Tensor<S>] {
-        guard !weights.isEmpty else { return [] }  // the same on every rank: no collective for nothing
+        guard !groups.isEmpty else { return [] }  // the same on every rank: no collective for nothing
         let (start, cpu) = (now(), processCPUSeconds())
         var work = 0.0
         defer { clock.add(wall: now() - start, work: work) }
         let shapes = module.weightShapes
         let size = communicator.size
         // Each rank's piece of the gathered buffer holds its weights in the order of `weights`.
+        let elements = { (i: Int) in shapes[i].reduce(1, *) }
         var counts = [Int](repeating: 0, count: size)
-        for (j, r) in ranks.enumerated() { counts[r] += shapes[weights[j]].reduce(1, *) }
+        for (j, r) in ranks.enumerated() { counts[r] += groups[j].reduce(0) { $0 + elements($1) } }
         var offsets = [Int](repeating: 0, count: size)
         for r in 1..<Swift.max(size, 1) { offsets[r] = offsets[r - 1] + counts[r - 1] }
         var buffer = [S](repeating: 0, count: counts.reduce(0, +))
-        let mine = weights.indices.filter { ranks[$0] == communicator.rank }.map { weights[$0] }
+        let mine = groups.indices.filter { ranks[$0] == communicator.rank }
         // As the local dualize does: small maps in parallel, large ones one after another, each threading its
         // own products. (The optimizer's own maps run one after another, as they do in one process.)
-        let local = !parallel || mine.contains { shapes[$0].reduce(1, *) > 1 << 19 }
+        let local = !parallel || mine.contains { groups[$0].contains { elements($0) > 1 << 19 } }
             ? mine.map(map) : parallelMap(mine.count) { map(mine[$0]) }
         work = processCPUSeconds() - cpu
         try buffer.withUnsafeMutableBufferPointer { b in
             var at = offsets[communicator.rank]
-            for (i, d) in zip(mine, local) {
-                guard d.shape == shapes[i] else {
-                    throw MPIError.invalidArgument("DistributedDualizer", "the duality map of \(module.weightNames[i]) has shape \(d.shape), expected \(shapes[i])")
+            for (j, maps) in zip(mine, local) {
+                guard maps.count == groups[j].count else {
+                    throw MPIError.invalidArgument("DistributedDualizer", "the duality map of the atom owning \(module.weightNames[groups[j][0]]) gave \(maps.count) tensors, expected \(groups[j].count)")
                 }
-                d.withUnsafeBufferPointer { (b.baseAddress! + at).update(from: $0.baseAddress!, count: d.count) }
-                at += d.count
+                for (i, d) in zip(groups[j], maps) {
+                    guard d.shape == shapes[i] else {
+                        throw MPIError.invalidArgument("DistributedDualizer", "the duality map of \(module.weightNames[i]) has shape \(d.shape), expected \(shapes[i])")
+                    }
+                    d.withUnsafeBufferPointer { (b.baseAddress! + at).update(from: $0.baseAddress!, count: d.count) }
+                    at += d.count
+                }
             }
         }
         try buffer.withUnsafeMutableBufferPointer { try communicator.allgather(inPlace: $0, counts: counts) }
         var next = offsets
-        return weights.indices.map { j in
-            let r = ranks[j], n = shapes[weights[j]].reduce(1, *)
-            defer { next[r] += n }
-            return Tensor(shape: shapes[weights[j]], scalars: Array(buffer[next[r]..<(next[r] + n)]))
+        return groups.indices.flatMap { j in
+            groups[j].map { i in
+                let r = ranks[j], n = elements(i)
+                defer { next[r] += n }
+                return Tensor(shape: shapes[i], scalars: Array(buffer[next[r]..<(next[r] + n)]))
+            }
         }
     }
 }
@@ -155,7 +173,7 @@ extension DistributedDualizer: DualizeStrategy {
         try checkModule(module)
         let shapes = self.module.weightShapes
         let ranks = Self.balancedAssignment(costs: weights.map { Self.orthogonalizationCost(shape: shapes[$0]) }, ranks: communicator.size)
-        return try gathered(weights, ranks, parallel: false, map)
+        return try gathered(weights.map { [$0] }, ranks, parallel: false) { [map(weights[$0])] }
     }
 
     func checkModule(_ other: any Module) throws {

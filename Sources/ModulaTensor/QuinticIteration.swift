@@ -67,17 +67,21 @@ extension Tensor {
                     let w = Swift.min(panel, long - p0)
                     if wide {  // T = B · X[:, p0..<p0+w] (k×w), then X[:, p0..<p0+w] = T + a·X[:, …]
                         Scalar.symm(m: k, n: w, alpha: 1, a: B, lda: k, b: X + p0, ldb: n, beta: 0, c: T, ldc: w)
-                        for i in 0..<k {
-                            let row = X + i * n + p0, ti = T + i * w
-                            Scalar.axpy(w, a, row, ti)
-                            Scalar.copy(ti, row, w)
+                        inChunks(k, Swift.max(2, cheapChunk / w)) { i0, count in  // bands of rows, large ones on two threads
+                            for i in i0..<i0 + count {
+                                let row = X + i * n + p0, ti = T + i * w
+                                Scalar.axpy(w, a, row, ti)
+                                Scalar.copy(ti, row, w)
+                            }
                         }
                     } else {  // T = X[p0..<p0+w, :] · B (w×k), then those rows of X = T + a·X
                         let rows = X + p0 * n
                         Scalar.gemm(transA: false, transB: false, m: w, n: n, k: k, alpha: 1,
                                     a: rows, lda: n, b: B, ldb: k, beta: 0, c: T, ldc: n)
-                        Scalar.axpy(w * n, a, rows, T)
-                        Scalar.copy(T, rows, w * n)
+                        inChunks(w * n, cheapChunk) { e0, count in
+                            Scalar.axpy(count, a, rows + e0, T + e0)
+                            Scalar.copy(T + e0, rows + e0, count)
+                        }
                     }
                     p0 += w
                 }

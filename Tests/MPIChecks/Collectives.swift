@@ -50,15 +50,16 @@ func checkDataParallel(_ checks: Checks) throws {
     checks.check("data-parallel-20-steps", worst <= 1e-5, "largest relative weight difference \(worst)")
 }
 
-/// Distributed dualize against local dualize, in Float and Double, on a network with unequal masses,
-/// sensitivities and a residual.
+/// Distributed dualize against local dualize, in Float and Double, on a network with unequal masses and
+/// sensitivities and an atom with two weights (dualized as a whole on one rank).
 func checkDistributedDualize(_ checks: Checks) throws {
     let net = Sequential {
         Linear(in: 10, out: 24); ReLU()
         Linear(in: 24, out: 24, mass: 3); GELU()
-        Linear(in: 24, out: 8)
+        LowRankLinear(in: 24, out: 20, rank: 6, mass: 2); ReLU()
+        Linear(in: 20, out: 8)
     }
-    let dd = try DistributedDualizer(module: net, communicator: checks.world)
+    let dd = DistributedDualizer(module: net, communicator: checks.world)
     var grng = RandomGenerator(seed: 3)
     let gf = net.weightShapes.map { Tensor<Float>.randomNormal($0, using: &grng) }
     let gd = net.weightShapes.map { Tensor<Double>.randomNormal($0, using: &grng) }
@@ -68,6 +69,8 @@ func checkDistributedDualize(_ checks: Checks) throws {
     // difference is a small multiple of the precision.
     checks.check("distributed-dualize-float", relative(df, lf) <= 1e-5, "relative difference \(relative(df, lf)), ranks \(dd.assignment)")
     checks.check("distributed-dualize-double", relative(ddd, ld) <= 1e-12, "relative difference \(relative(ddd, ld))")
+    // The low-rank atom's two weights (2 and 3) go to one rank.
+    checks.check("distributed-dualize-atom-on-one-rank", dd.assignment[2] == dd.assignment[3], "ranks \(dd.assignment)")
 }
 
 /// The network of the training checks: three Linear atoms, so that two ranks get unequal shares.

@@ -25,12 +25,16 @@ func train(
     }
 }
 
-/// The optimizers the distributed checks run: the modular-norm optimizer with momentum, the Muon preset
-/// (layer-wise orthogonalizations, AdamW for the input and output layers), and an ``OptimizerRule`` whose
-/// steps are dualized over the whole network (modular parametrization).
+/// The optimizers the distributed checks run: the modular-norm optimizer with momentum (also on a network with a
+/// two-weight ``LowRankLinear`` atom), the Muon preset (layer-wise orthogonalizations, AdamW for the input and output
+/// layers), and an ``OptimizerRule`` whose steps are dualized over the whole network (modular parametrization).
+/// The training checks' network with its middle layer factored: an atom with two weights.
+let lowRankMLP = Sequential { Linear(in: 12, out: 16); ReLU(); LowRankLinear(in: 16, out: 16, rank: 4); ReLU(); Linear(in: 16, out: 3) }
+
 let checkedOptimizers: [(name: String, make: @Sendable () throws -> Optimizer<Float>)] = [
     ("modular-ema", { try .modular(module: smallMLP, learningRate: .linearDecay(0.05, steps: 20), momentum: .ema(0.9)) }),
     ("muon", { try .muon(module: smallMLP, learningRate: .constant(0.02), adamLearningRate: .constant(0.003)) }),
+    ("modular-low-rank", { try .modular(module: lowRankMLP, learningRate: .constant(0.05), momentum: .ema(0.9)) }),
     ("adamw-rule-modular", {
         try Optimizer(module: smallMLP, groups: [ParameterGroup("adamw", rule: .rule(AdamWRule()), learningRate: .constant(0.01))],
                       parametrization: .modular)
@@ -43,8 +47,8 @@ func checkDistributedOptimizer(_ checks: Checks) throws {
     let parallel = DataParallel(checks.world)
     for (name, make) in checkedOptimizers {
         var rng = RandomGenerator(seed: 9)
-        let initial: [Tensor<Float>] = smallMLP.initialize(using: &rng)
         var (single, distributed) = (try make(), try make())
+        let initial: [Tensor<Float>] = single.module.initialize(using: &rng)
         try parallel.distribute(&distributed)
         var (w1, w2) = (initial, initial)
         var (d1, d2) = (rng, rng)

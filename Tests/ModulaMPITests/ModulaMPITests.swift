@@ -30,6 +30,27 @@ import Testing
         for t in DistributedDualizer.unitTargets(of: mlp) { #expect(abs(t - 0.5) <= 1e-12) }
     }
 
+    @Test func unitTargetsOfAnAtomWithTwoWeights() throws {
+        // Each atom's own map at its unit target (one target for both of LowRankLinear's weights) is the network's.
+        let net = Sequential {
+            Linear(in: 5, out: 8); ReLU()
+            LowRankLinear(in: 8, out: 7, rank: 3, mass: 2); GELU()
+            Linear(in: 7, out: 4, mass: 0.5)
+        }
+        let targets = DistributedDualizer.unitTargets(of: net)
+        #expect(targets.count == 4 && targets[1] == targets[2])
+        var rng = RandomGenerator(seed: 21)
+        let g = net.weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
+        let whole = try net.dualize(g, targetNorm: 1)
+        for e in net.atomEntries {
+            let own = e.atom.dualize(g[e.weights], targetNorm: targets[e.weights.lowerBound])
+            for (i, d) in zip(e.weights, own) {
+                let diff = (d - whole[i]).frobeniusNormValue / whole[i].frobeniusNormValue
+                #expect(diff <= 1e-12, "\(net.weightNames[i]): relative difference \(diff)")
+            }
+        }
+    }
+
     @Test func missingLibraryIsAClearError() async {
         await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             setenv("MODULA_MPI_LIBRARY", "/nonexistent/libmpi.so.40", 1)

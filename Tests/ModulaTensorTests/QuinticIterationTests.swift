@@ -22,8 +22,10 @@ private func reference(_ g: Tensor<Double>, _ steps: [(a: Double, b: Double, c: 
 @Suite("Quintic iteration")
 struct QuinticIterationTests {
     // Shapes: a small k with a separate panel buffer (40×300), panels in the Gram matrix's memory (128×300 in
-    // three panels of 104, 104 and 92 columns, its transpose in rows), and one square panel (96×96).
-    @Test("the panelled iteration is the plain one, up to rounding", arguments: [(40, 300), (128, 300), (300, 128), (96, 96)])
+    // three panels of 104, 104 and 92 columns, its transpose in rows), one square panel (96×96), and panels of 2¹⁸
+    // elements (512×1024 and its transpose), whose a·X + B·X passes run in two halves when there are two threads.
+    @Test("the panelled iteration is the plain one, up to rounding",
+          arguments: [(40, 300), (128, 300), (300, 128), (96, 96), (512, 1024), (1024, 512)])
     func againstReference(shape: (Int, Int)) {
         var rng = RandomGenerator(seed: 5)
         let g = Tensor<Double>.randomNormal([shape.0, shape.1], using: &rng)

@@ -14,7 +14,6 @@ extension DocumentationExamplesTests {
             let batches = (0..<4).map { _ in
                 (Tensor<Float>.randomNormal([16, 32], using: &data), (0..<16).map { _ in data.nextInt(below: 10) })
             }
-            let base = Sequential.mlp(input: 32, width: 64, output: 10)
             var step = 0
             return try CoordinateCheck.run(
                 widths: [64, 128, 256, 512], steps: 4, onlyAtoms: true,

@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// var opt = try Optimizer<Float>.modular(module: mlp, learningRate: .constant(0.1))
-/// opt.dualizer = try DistributedDualizer(module: mlp, communicator: world)   // import ModulaMPI
+/// opt.dualizer = DistributedDualizer(module: mlp, communicator: world)   // import ModulaMPI
 /// ```
 public protocol DualizeStrategy: Sendable {
     /// The whole network's steepest-ascent direction of modular norm `targetNorm` for `directions` (one tensor
