@@ -3,7 +3,7 @@ import ModulaTensor
 
 /// `Module.dualize` divided among ranks: each atom's duality map (an orthogonalization for the spectral norms)
 /// runs on one rank, and an allgather gives every rank the whole update. An atom with several weights
-/// (``LowRankLinear``) is dualized as a whole on one rank, as its duality map is one map of all its weights.
+/// (`LowRankLinear`) is dualized as a whole on one rank, as its duality map is one map of all its weights.
 ///
 /// Distributed Muon implementations divide the work the same way: the orthogonalizations are independent per
 /// matrix. The modular split of the target is unchanged: each atom gets the target t·(μ_atom/μ)/Π(downstream
