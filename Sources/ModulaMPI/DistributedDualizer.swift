@@ -120,7 +120,7 @@ public struct DistributedDualizer: Sendable {
         defer { clock.add(wall: now() - start, work: work) }
         let shapes = module.weightShapes
         let size = communicator.size
-        // Each rank's piece of the gathered buffer holds its weights in the order of `weights`.
+        // Each rank's piece of the gathered buffer holds its weights in the order of `groups`.
         let elements = { (i: Int) in shapes[i].reduce(1, *) }
         var counts = [Int](repeating: 0, count: size)
         for (j, r) in ranks.enumerated() { counts[r] += groups[j].reduce(0) { $0 + elements($1) } }
