@@ -46,6 +46,30 @@ struct Undeclared: MultiWeightAtom {
     func dualize<S: TensorScalar>(gradients g: [Tensor<S>]) -> [Tensor<S>] { g }
 }
 
+/// Counts duality maps, from any thread.
+final class MapCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func tick() { lock.lock(); n += 1; lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// ``Affine`` that counts its duality maps.
+struct CountedAffine: MultiWeightAtom {
+    let base: Affine
+    let counter: MapCounter
+    var name: String { base.name }
+    var weightNames: [String] { base.weightNames }
+    var weightShapes: [[Int]] { base.weightShapes }
+    func apply<S: TensorScalar>(_ x: Tensor<S>, weights w: [Tensor<S>]) throws -> Tensor<S> { try base.apply(x, weights: w) }
+    func initialize<S: TensorScalar>(using rng: inout RandomGenerator) -> [Tensor<S>] { base.initialize(using: &rng) }
+    func norm<S: TensorScalar>(weights w: [Tensor<S>]) -> S { base.norm(weights: w) }
+    func dualize<S: TensorScalar>(gradients g: [Tensor<S>]) -> [Tensor<S>] {
+        counter.tick()
+        return base.dualize(gradients: g)
+    }
+}
+
 @Suite("Atoms with several weights")
 struct MultiWeightAtomTests {
     let lowRank = LowRankLinear(in: 6, out: 5, rank: 2, orthogonalizer: exact)
@@ -204,6 +228,27 @@ struct MultiWeightAtomTests {
         #expect(sizes.map(\.name) == net.weightNames && sizes.allSatisfy { $0.atomNorm == 0 })
         let report = net.diagnostics(before: w, after: w.map { $0 * 2 }, gradients: g)
         #expect(report[1].weightNorm == report[2].weightNorm)
+    }
+
+    @Test("a per-atom layout computes a multi-weight atom's duality map once per step, for all its weights")
+    func jointMapOncePerStep() throws {
+        let counter = MapCounter()
+        let net = Sequential { Linear(in: 4, out: 3); CountedAffine(base: Affine(width: 3), counter: counter) }
+        var rng = RandomGenerator(seed: 75)
+        var w: [Tensor<Double>] = net.initialize(using: &rng)
+        let g = net.weightShapes.map { Tensor<Double>.randomNormal($0, using: &rng) }
+        var opt = try Optimizer<Double>(module: net, groups: [
+            ParameterGroup("all", rule: .dualized(momentum: .none, layout: .perAtom(scale: 1), norm: .atom, step: .unconstrained),
+                           learningRate: .constant(0.1)),
+        ])
+        let before = w
+        try opt.update(&w, gradients: g)
+        #expect(counter.count == 1)
+        // Both weights moved by 0.1 × their part of that one map, sign(g)/2.
+        for i in 1...2 {
+            let moved = (before[i] - w[i]) * 10 - g[i].sign() * 0.5
+            #expect(moved.abs().max() < 1e-12, "\(net.weightNames[i])")
+        }
     }
 
     @Test("the coordinate check records the atom once per width and measures both its weights")

@@ -80,9 +80,10 @@ extension Optimizer {
 
     /// Weight i's duality map for a layer-wise layout, or a modular layout with a matrix norm (the whole network's map,
     /// for a modular layout with the atoms' norms, is dualized once per group by the step). `d` is taken over: the map
-    /// may work in its memory.
+    /// may work in its memory. `joint` keeps the maps of atoms with several weights, computed once per step.
     func dualized(
-        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?]
+        _ i: Int, _ layout: DualizationLayout, _ norm: NormChoice, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?],
+        _ joint: inout JointMaps
     ) -> Tensor<Scalar> {
         let scale: Double
         if case .perAtom(let s) = layout { scale = s } else { scale = 1 }
@@ -90,7 +91,7 @@ extension Optimizer {
         if case .matrix(let m, let orth) = norm, d.rank == 2 {
             u = m.dualize(consume d, orthogonalizer: orth)
         } else {
-            u = atomDualized(i, consume d, all)
+            u = atomDualized(i, consume d, all, &joint)
         }
         if scale != 1 { u.scaleInPlace(by: Scalar(scale)) }
         return u
@@ -103,9 +104,19 @@ extension Optimizer {
         }
     }
 
-    /// Weight i's part of its atom's unit duality map (an atom's map takes all its weights' directions at once).
-    func atomDualized(_ i: Int, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?]) -> Tensor<Scalar> {
-        atoms[i].atom.dualize(gradients: atomDirections(i, consume d, all))[i - atomWeights[i].lowerBound]
+    /// The unit duality maps of atoms with several weights, by the atom's first weight: one map serves all its weights.
+    typealias JointMaps = [Int: [Tensor<Scalar>]]
+
+    /// Weight i's part of its atom's unit duality map (an atom's map takes all its weights' directions at once). An
+    /// atom with several weights is dualized once: its map goes into `joint` for its other weights, whose directions
+    /// (`all`, and `d` for weight i) are the same list whichever of them asks.
+    func atomDualized(_ i: Int, _ d: consuming Tensor<Scalar>, _ all: [Tensor<Scalar>?], _ joint: inout JointMaps) -> Tensor<Scalar> {
+        let r = atomWeights[i]
+        if r.count == 1 { return atoms[i].atom.dualize(gradients: [consume d])[0] }
+        if let maps = joint[r.lowerBound] { return maps[i - r.lowerBound] }
+        let maps = atoms[i].atom.dualize(gradients: atomDirections(i, consume d, all))
+        joint[r.lowerBound] = maps
+        return maps[i - r.lowerBound]
     }
 
     /// The directions of the weights of the atom that owns weight i: `d` for weight i, each other weight's direction of

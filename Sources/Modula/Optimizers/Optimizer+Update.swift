@@ -169,17 +169,18 @@ extension Optimizer {
         }
         // The layer-wise duality maps, handed over together so that a distributed dualizer can divide them.
         let alone = (0..<n).filter { perAtomMap($0) != nil }
+        var joint: JointMaps = [:]
         let aloneDuals = try dualizer.each(alone, of: module) { i in
             let (layout, norm) = perAtomMap(i)!
             let d = handOver(i)
-            return dualized(i, layout, norm, consume d, direction)
+            return dualized(i, layout, norm, consume d, direction, &joint)
         }
         let atomDuals = Dictionary(uniqueKeysWithValues: zip(alone, aloneDuals))
         // Weight i's duality map: layer-wise (above), the whole network's for its group, or a matrix norm's.
         func dual(_ i: Int, _ layout: DualizationLayout, _ norm: NormChoice) throws -> Tensor<Scalar> {
             if let u = atomDuals[i] { return u }
             if case .modular(let target) = layout, case .atom = norm { return try modular(assignment[i], target)[i] }
-            return dualized(i, layout, norm, direction[i]!, direction)
+            return dualized(i, layout, norm, direction[i]!, direction, &joint)
         }
 
         // Pass 3: every update and its coefficient, checked before any weight changes. A rule moves a copy of its
