@@ -114,7 +114,32 @@ public struct DistributedDualizer: Sendable {
     func gathered<S: TensorScalar>(
         _ groups: [[Int]], _ ranks: [Int], parallel: Bool, _ map: (Int) -> [Tensor<S>]
     ) throws -> [Tensor<S>] {
-        guard !groups.isEmpty else { return [] }  // the same on every rank: no collective for nothing
+        let shapes = module.weightShapes
+        var out: [Tensor<S>] = []
+        try exchange(groups, ranks, local: { mine in
+            // As the local dualize does: small maps in parallel, large ones one after another, each threading its
+            // own products. (The optimizer's own maps run one after another, as they do in one process.)
+            parallel && !hasLarge(mine, groups) ? parallelMap(mine.count) { map(mine[$0]) } : mine.map(map)
+        }, deliver: { j, k, elements in
+            out.append(Tensor(shape: shapes[groups[j][k]], scalars: Array(elements)))
+        })
+        return out
+    }
+
+    /// Whether one of these groups has a weight too large for the maps to run in parallel (as the local dualize).
+    func hasLarge(_ mine: [Int], _ groups: [[Int]]) -> Bool {
+        let shapes = module.weightShapes
+        return mine.contains { groups[$0].contains { shapes[$0].reduce(1, *) > 1 << 19 } }
+    }
+
+    /// One exchange: `local(mine)` computes the maps of this rank's groups `mine` (in order), which are packed into
+    /// one buffer and allgathered (one `MPI_Allgatherv`); `deliver(j, k, elements)` then gets the k-th tensor of every
+    /// group j, in the order of `groups` (this rank's own from the buffer too).
+    func exchange<S: TensorScalar>(
+        _ groups: [[Int]], _ ranks: [Int], local: ([Int]) -> [[Tensor<S>]],
+        deliver: (_ j: Int, _ k: Int, _ elements: ArraySlice<S>) -> Void
+    ) throws {
+        guard !groups.isEmpty else { return }  // the same on every rank: no collective for nothing
         let (start, cpu) = (now(), processCPUSeconds())
         var work = 0.0
         defer { clock.add(wall: now() - start, work: work) }
@@ -128,18 +153,15 @@ public struct DistributedDualizer: Sendable {
         for r in 1..<Swift.max(size, 1) { offsets[r] = offsets[r - 1] + counts[r - 1] }
         var buffer = [S](repeating: 0, count: counts.reduce(0, +))
         let mine = groups.indices.filter { ranks[$0] == communicator.rank }
-        // As the local dualize does: small maps in parallel, large ones one after another, each threading its
-        // own products. (The optimizer's own maps run one after another, as they do in one process.)
-        let local = !parallel || mine.contains { groups[$0].contains { elements($0) > 1 << 19 } }
-            ? mine.map(map) : parallelMap(mine.count) { map(mine[$0]) }
+        let maps = local(mine)
         work = processCPUSeconds() - cpu
         try buffer.withUnsafeMutableBufferPointer { b in
             var at = offsets[communicator.rank]
-            for (j, maps) in zip(mine, local) {
-                guard maps.count == groups[j].count else {
-                    throw MPIError.invalidArgument("DistributedDualizer", "the duality map of the atom owning \(module.weightNames[groups[j][0]]) gave \(maps.count) tensors, expected \(groups[j].count)")
+            for (j, tensors) in zip(mine, maps) {
+                guard tensors.count == groups[j].count else {
+                    throw MPIError.invalidArgument("DistributedDualizer", "the duality map of the atom owning \(module.weightNames[groups[j][0]]) gave \(tensors.count) tensors, expected \(groups[j].count)")
                 }
-                for (i, d) in zip(groups[j], maps) {
+                for (i, d) in zip(groups[j], tensors) {
                     guard d.shape == shapes[i] else {
                         throw MPIError.invalidArgument("DistributedDualizer", "the duality map of \(module.weightNames[i]) has shape \(d.shape), expected \(shapes[i])")
                     }
@@ -150,11 +172,11 @@ public struct DistributedDualizer: Sendable {
         }
         try buffer.withUnsafeMutableBufferPointer { try communicator.allgather(inPlace: $0, counts: counts) }
         var next = offsets
-        return groups.indices.flatMap { j in
-            groups[j].map { i in
+        for j in groups.indices {
+            for (k, i) in groups[j].enumerated() {
                 let r = ranks[j], n = elements(i)
-                defer { next[r] += n }
-                return Tensor(shape: shapes[i], scalars: Array(buffer[next[r]..<(next[r] + n)]))
+                deliver(j, k, buffer[next[r]..<(next[r] + n)])
+                next[r] += n
             }
         }
     }
@@ -165,6 +187,37 @@ extension DistributedDualizer: DualizeStrategy {
     public func dualize<S: TensorScalar>(_ directions: [Tensor<S>], of module: any Module, targetNorm: S) throws -> [Tensor<S>] {
         try checkModule(module)
         return try dualize(directions, targetNorm: targetNorm)
+    }
+
+    /// ``dualize(_:of:targetNorm:)`` in the memory of `directions`: this rank's atoms are dualized in their own
+    /// directions' memory (taken out of the list, so that a Newton–Schulz iteration may work in place), and every
+    /// other direction is overwritten with the gathered result. Besides the directions, it holds one buffer of all the
+    /// weights' elements, as ``dualize(_:of:targetNorm:)`` does, but not a second copy of the result.
+    public func dualizeInPlace<S: TensorScalar>(_ directions: inout [Tensor<S>], of module: any Module, targetNorm: S) throws {
+        try checkModule(module)
+        try self.module.checkWeights(directions)
+        let groups = entries.map { Array($0.weights) }, ranks = entries.map { assignment[$0.weights.lowerBound] }
+        var lists: [[Tensor<S>]] = []
+        var position: [Int: Int] = [:]  // a group of this rank → its place in `lists`
+        try exchange(groups, ranks, local: { mine in
+            lists = mine.map { j in groups[j].map { directions[$0].take() } }
+            for (k, j) in mine.enumerated() { position[j] = k }
+            let large = hasLarge(mine, groups)
+            lists.withUnsafeMutableBufferPointer { buffer in
+                func one(_ k: Int) {
+                    let e = entries[mine[k]]
+                    e.atom.dualizeInPlace(&buffer[k], 0..<buffer[k].count, targetNorm: targetNorm * S(unitTargets[e.weights.lowerBound]))
+                }
+                if large { for k in buffer.indices { one(k) } } else { parallelForEach(buffer.count, one) }
+            }
+            return lists
+        }, deliver: { j, k, elements in
+            let i = groups[j][k]
+            if let m = position[j] { return directions[i] = lists[m][k] }
+            directions[i].withUnsafeMutableBufferPointer { d in
+                elements.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            }
+        })
     }
 
     /// The per-atom maps of the layer-wise layouts, divided among the ranks by ``orthogonalizationCost(shape:)``

@@ -69,6 +69,11 @@ func checkDistributedDualize(_ checks: Checks) throws {
     // difference is a small multiple of the precision.
     checks.check("distributed-dualize-float", relative(df, lf) <= 1e-5, "relative difference \(relative(df, lf)), ranks \(dd.assignment)")
     checks.check("distributed-dualize-double", relative(ddd, ld) <= 1e-12, "relative difference \(relative(ddd, ld))")
+    // In the directions' own memory: the same maps, so the same result (each rank's own atoms by the same arithmetic).
+    var inPlace = gf
+    try dd.dualizeInPlace(&inPlace, of: net, targetNorm: 0.7)
+    checks.check("distributed-dualize-in-place", relative(inPlace, df) <= 1e-6 && inPlace.map(\.shape) == net.weightShapes,
+                 "relative difference to the copying dualize \(relative(inPlace, df))")
     // The low-rank atom's two weights (2 and 3) go to one rank.
     checks.check("distributed-dualize-atom-on-one-rank", dd.assignment[2] == dd.assignment[3], "ranks \(dd.assignment)")
 }
