@@ -25,12 +25,12 @@ func train(
     }
 }
 
-/// The optimizers the distributed checks run: the modular-norm optimizer with momentum (also on a network with a
-/// two-weight ``LowRankLinear`` atom), the Muon preset (layer-wise orthogonalizations, AdamW for the input and output
-/// layers), and an ``OptimizerRule`` whose steps are dualized over the whole network (modular parametrization).
 /// The training checks' network with its middle layer factored: an atom with two weights.
 let lowRankMLP = Sequential { Linear(in: 12, out: 16); ReLU(); LowRankLinear(in: 16, out: 16, rank: 4); ReLU(); Linear(in: 16, out: 3) }
 
+/// The optimizers the distributed checks run: the modular-norm optimizer with momentum (also on a network with a
+/// two-weight ``LowRankLinear`` atom), the Muon preset (layer-wise orthogonalizations, AdamW for the input and output
+/// layers), and an ``OptimizerRule`` whose steps are dualized over the whole network (modular parametrization).
 let checkedOptimizers: [(name: String, make: @Sendable () throws -> Optimizer<Float>)] = [
     ("modular-ema", { try .modular(module: smallMLP, learningRate: .linearDecay(0.05, steps: 20), momentum: .ema(0.9)) }),
     ("muon", { try .muon(module: smallMLP, learningRate: .constant(0.02), adamLearningRate: .constant(0.003)) }),
